@@ -1,0 +1,165 @@
+# oauth2-client-operator Makefile. Every tool is pinned; nothing is downloaded except Go modules.
+
+IMG ?= oauth2-client-operator:dev
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+# Pinned tool versions. Tools are installed from the Go module proxy into ./bin (git-ignored).
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+KUSTOMIZE_VERSION ?= v5.8.3
+
+# Pinned test binaries, built by hack/testbins.sh and cached outside the clone.
+K8S_VERSION ?= 1.37.1
+ETCD_VERSION ?= 3.7.0
+HYDRA_VERSION ?= 2.3.0
+export K8S_VERSION ETCD_VERSION HYDRA_VERSION
+
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+
+# Test tiers. Unit tests need nothing; integration and e2e tests need the test binaries.
+GO_TEST_FLAGS ?= -race -count=1
+FUZZ_TIME ?= 5s
+FUZZ_LONG_TIME ?= 5m
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and RBAC manifests.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./controllers/...;./internal/..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: verify
+verify: generate manifests ## Fail when generated files or go.mod are stale.
+	go mod tidy
+	@if [ -n "$$(git status --porcelain -- api config go.mod go.sum)" ]; then \
+		echo "Generated files are stale; run 'make generate manifests' and 'go mod tidy' and commit:"; \
+		git status --porcelain -- api config go.mod go.sum; git --no-pager diff --stat -- api config go.mod go.sum; exit 1; fi
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint.
+	$(GOLANGCI_LINT) run ./...
+
+##@ Test
+
+.PHONY: test
+test: generate manifests vet test-unit test-integration test-e2e ## Run every test tier (what CI runs).
+
+.PHONY: test-unit
+test-unit: ## Unit tests and a short fuzz run of the pure logic (no binaries needed).
+	go test $(GO_TEST_FLAGS) ./api/... ./internal/...
+	hack/fuzz.sh $(FUZZ_TIME)
+
+.PHONY: test-integration
+test-integration: testbins ## Integration tests: envtest (real etcd and kube-apiserver) plus a real Hydra.
+	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
+		go test $(GO_TEST_FLAGS) -timeout 20m ./controllers/...
+
+.PHONY: test-e2e
+test-e2e: testbins ## End-to-end OAuth2 flows: real processes, the operator binary, kubectl apply.
+	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
+		go test $(GO_TEST_FLAGS) -tags e2e -timeout 20m ./test/e2e/...
+
+.PHONY: fuzz-long
+fuzz-long: ## Run every fuzz target for FUZZ_LONG_TIME each.
+	hack/fuzz.sh $(FUZZ_LONG_TIME)
+
+.PHONY: bench
+bench: testbins build ## Scale benchmark against real processes (BENCH_N=1000 by default) and Go benchmarks.
+	go test -run '^$$' -bench . -benchmem ./internal/...
+	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
+		go run ./test/bench -operator $(LOCALBIN)/manager -n $${BENCH_N:-1000}
+
+.PHONY: testbins
+testbins: ## Build (once per machine) kube-apiserver, etcd, kubectl and Hydra, pinned by version.
+	hack/testbins.sh all >/dev/null
+
+##@ Build
+
+.PHONY: build
+build: ## Build the operator binary.
+	go build -o $(LOCALBIN)/manager ./cmd
+
+.PHONY: run
+run: ## Run the operator against the cluster in KUBECONFIG and the Hydra in HYDRA_ADMIN_URL.
+	go run ./cmd
+
+.PHONY: run-local
+run-local: testbins build ## Start etcd, kube-apiserver and Hydra locally and run the operator on them.
+	go run ./hack/runlocal -manager $(LOCALBIN)/manager -assets "$$(hack/testbins.sh envtest)" -hydra "$$(hack/testbins.sh hydra)"
+
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: build-installer
+build-installer: manifests $(KUSTOMIZE) ## Write dist/install.yaml: CRDs, RBAC and the Deployment in one file.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+	cd config/manager && $(KUSTOMIZE) edit set image controller=oauth2-client-operator:dev
+
+##@ Deployment
+
+.PHONY: install
+install: manifests $(KUSTOMIZE) ## Install the CRDs into the cluster in KUBECONFIG.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests $(KUSTOMIZE) ## Remove the CRDs from the cluster in KUBECONFIG.
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: manifests $(KUSTOMIZE) ## Deploy the operator (image IMG) into the cluster in KUBECONFIG.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | kubectl apply --server-side -f -
+	cd config/manager && $(KUSTOMIZE) edit set image controller=oauth2-client-operator:dev
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Remove the operator from the cluster in KUBECONFIG.
+	$(KUSTOMIZE) build config/default | kubectl delete --ignore-not-found -f -
+
+##@ Tools
+
+$(CONTROLLER_GEN):
+	$(call go-install-tool,$@,sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+$(GOLANGCI_LINT):
+	$(call go-install-tool,$@,github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+$(KUSTOMIZE):
+	$(call go-install-tool,$@,sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+# go-install-tool installs a Go package at a version into a versioned file name in ./bin.
+define go-install-tool
+@[ -f "$(1)" ] || { \
+set -e; \
+echo "Installing $(2)@$(3)"; \
+rm -f "$(1)"; \
+GOBIN="$(LOCALBIN)" go install "$(2)@$(3)"; \
+mv "$(LOCALBIN)/$$(basename "$(2)")" "$(1)"; \
+}
+endef

@@ -1,0 +1,66 @@
+/*
+Copyright 2026 The oauth2-client-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types, following the kstatus conventions: Ready is always present; Reconciling and
+// Stalled are present only while they are true.
+const (
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+)
+
+// Condition reasons. docs/troubleshooting.md has one entry for each: what it means, what to do.
+const (
+	// ReasonReconciled: the Hydra client matches the spec and the Secret holds its credentials.
+	ReasonReconciled = "Reconciled"
+	// ReasonProgressing: the operator is creating or updating the client.
+	ReasonProgressing = "Progressing"
+	// ReasonHydraUnavailable: Hydra did not answer, or answered 5xx; retried with backoff.
+	ReasonHydraUnavailable = "HydraUnavailable"
+	// ReasonHydraRejected: Hydra refused the client as specified (4xx); fix the spec.
+	ReasonHydraRejected = "HydraRejected"
+	// ReasonClientIDConflict: the client ID belongs to another resource or was not created by
+	// this operator (and adoptExistingClient is not set).
+	ReasonClientIDConflict = "ClientIDConflict"
+	// ReasonSecretNotFound: requireExistingSecret is set and the Secret does not exist yet.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretInvalid: the Secret exists but lacks a key the client needs, or its client ID
+	// differs from spec.clientID.
+	ReasonSecretInvalid = "SecretInvalid"
+	// ReasonNamespaceNotAllowed: the operator's policy forbids this namespace to set clientID or
+	// to adopt existing clients.
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonDeleting: the resource is being deleted and the Hydra client is being removed.
+	ReasonDeleting = "Deleting"
+)
+
+// Annotations and labels the operator reads or writes.
+const (
+	// RequestedAtAnnotation triggers an immediate full reconcile when its value changes; the
+	// value handled last is echoed in status.lastHandledRequestedAt.
+	RequestedAtAnnotation = "oauth2.clientoperator.dev/requested-at"
+	// ManagedByLabel marks Secrets written by the operator; only those are cached and watched.
+	ManagedByLabel = "oauth2.clientoperator.dev/managed-by"
+	// ManagedByValue is the value of ManagedByLabel.
+	ManagedByValue = "oauth2-client-operator"
+	// CredentialsHashAnnotation on the Secret changes whenever the credentials change, so a
+	// Deployment can copy it into its pod template to roll on rotation.
+	CredentialsHashAnnotation = "oauth2.clientoperator.dev/credentials-hash"
+	// FinalizerName guards deletion of the Hydra client.
+	FinalizerName = "oauth2.clientoperator.dev/finalizer"
+)

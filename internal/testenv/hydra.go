@@ -1,0 +1,171 @@
+// Package testenv starts the real processes that tests, the benchmark and `make run-local` run
+// against: an Ory Hydra server on free loopback ports, and helpers around envtest.
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// HydraOptions configures a Hydra process.
+type HydraOptions struct {
+	// Bin is the hydra binary; empty means the HYDRA_BIN environment variable.
+	Bin string
+	// FastHashing lowers PBKDF2 to one iteration: functional tests only, never benchmarks.
+	FastHashing bool
+	// LoginURL and ConsentURL are where Hydra sends the browser to log in and consent.
+	LoginURL, ConsentURL string
+	// Log receives Hydra's output; nil discards it.
+	Log io.Writer
+	// Env adds environment variables (KEY=VALUE).
+	Env []string
+}
+
+// Hydra is a running Hydra process with an in-memory database, listening on loopback only.
+type Hydra struct {
+	opts       HydraOptions
+	adminPort  int
+	publicPort int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartHydra starts Hydra on two free loopback ports and waits until it is ready.
+func StartHydra(ctx context.Context, opts HydraOptions) (*Hydra, error) {
+	if opts.Bin == "" {
+		opts.Bin = os.Getenv("HYDRA_BIN")
+	}
+	if opts.Bin == "" {
+		return nil, errors.New("no hydra binary: set HYDRA_BIN (make testbins builds one; hack/testbins.sh hydra prints its path)")
+	}
+	ports, err := FreePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hydra{opts: opts, adminPort: ports[0], publicPort: ports[1]}
+	if err := h.Start(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// AdminURL is the base URL of the admin API.
+func (h *Hydra) AdminURL() string { return fmt.Sprintf("http://127.0.0.1:%d", h.adminPort) }
+
+// PublicURL is the base URL of the public API (the issuer).
+func (h *Hydra) PublicURL() string { return fmt.Sprintf("http://127.0.0.1:%d", h.publicPort) }
+
+// Start starts the process (again) on the same ports, with an empty database.
+func (h *Hydra) Start(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cmd != nil {
+		return errors.New("hydra is already running")
+	}
+	// Not bound to ctx: the process must outlive the start-up context; Stop ends it.
+	cmd := exec.Command(h.opts.Bin, "serve", "all", "--dev", "--sqa-opt-out")
+	cmd.Env = append(os.Environ(),
+		"DSN=memory",
+		"SECRETS_SYSTEM=this-is-only-a-test-secret-0123456789",
+		"URLS_SELF_ISSUER="+h.PublicURL(),
+		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+strconv.Itoa(h.publicPort),
+		"SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT="+strconv.Itoa(h.adminPort),
+		"LOG_LEVEL=warn",
+		"LOG_LEAK_SENSITIVE_VALUES=false",
+	)
+	if h.opts.FastHashing {
+		cmd.Env = append(cmd.Env, "OAUTH2_HASHERS_PBKDF2_ITERATIONS=1")
+	}
+	if h.opts.LoginURL != "" {
+		cmd.Env = append(cmd.Env, "URLS_LOGIN="+h.opts.LoginURL)
+	}
+	if h.opts.ConsentURL != "" {
+		cmd.Env = append(cmd.Env, "URLS_CONSENT="+h.opts.ConsentURL)
+	}
+	cmd.Env = append(cmd.Env, h.opts.Env...)
+	out := h.opts.Log
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting hydra: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	h.cmd, h.done = cmd, done
+	return h.waitReady(ctx, done)
+}
+
+func (h *Hydra) waitReady(ctx context.Context, done <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	url := h.AdminURL() + "/health/ready"
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-done:
+			return errors.New("hydra exited before it was ready")
+		case <-ctx.Done():
+			return fmt.Errorf("hydra not ready at %s: %w", url, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Stop kills the process and waits for it to exit. The in-memory database is lost.
+func (h *Hydra) Stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+	<-h.done
+	h.cmd, h.done = nil, nil
+}
+
+// Restart stops Hydra and starts it again on the same ports with an empty database.
+func (h *Hydra) Restart(ctx context.Context) error {
+	h.Stop()
+	return h.Start(ctx)
+}
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1.
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
