@@ -97,7 +97,7 @@ GO
   mkdir -p "$ENVTEST_DIR"
   for cmd in kube-apiserver kubectl; do
     if [ ! -x "$ENVTEST_DIR/$cmd" ]; then
-      (cd "$work" && CGO_ENABLED=0 go build -tags tools -ldflags "$ldflags" -o "$ENVTEST_DIR/.$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
+      (cd "$work" && CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$ENVTEST_DIR/.$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
       install_atomically "$ENVTEST_DIR/.$cmd.tmp" "$ENVTEST_DIR/$cmd"
     fi
   done
@@ -148,7 +148,7 @@ import _ "github.com/ory/hydra/v2"
 GO
   mkdir -p "$HYDRA_DIR"
   (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
-  (cd "$work" && CGO_ENABLED=1 go build -tags tools,sqlite,sqlite_omit_load_extension \
+  (cd "$work" && CGO_ENABLED=1 go build -tags sqlite,sqlite_omit_load_extension \
       -ldflags "-s -w -X github.com/ory/hydra/v2/driver/config.Version=v$HYDRA_VERSION" \
       -o "$HYDRA_DIR/.hydra.tmp" github.com/ory/hydra/v2)
   install_atomically "$HYDRA_DIR/.hydra.tmp" "$HYDRA_DIR/hydra"

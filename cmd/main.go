@@ -1,0 +1,189 @@
+// Command manager runs the oauth2-client-operator: it registers OAuth2Client resources as
+// clients at Ory Hydra and keeps their credentials in Secrets.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/controllers"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
+)
+
+// LeaderElectionID is the fixed name of the Lease that replicas compete for.
+const LeaderElectionID = "oauth2-client-operator.clientoperator.dev"
+
+// options are the operator's flags. Each can also be set with the environment variable in
+// brackets in its usage text; a flag given on the command line wins.
+type options struct {
+	hydraAdminURL, hydraPublicURL       string
+	hydraTokenFile, hydraCAFile         string
+	hydraTimeout                        time.Duration
+	hydraMaxIdleConns                   int
+	metricsAddr, probeAddr              string
+	leaderElect                         bool
+	leaderElectionNamespace             string
+	syncPeriod                          time.Duration
+	concurrency                         int
+	kubeQPS                             float64
+	kubeBurst                           int
+	watchNamespaces                     string
+	clientIDNamespaces, adoptNamespaces string
+}
+
+func main() {
+	opts := parseFlags()
+	if err := run(opts); err != nil {
+		ctrl.Log.WithName("setup").Error(err, "operator stopped")
+		os.Exit(1)
+	}
+}
+
+func parseFlags() options {
+	var o options
+	fs := flag.CommandLine
+	fs.StringVar(&o.hydraAdminURL, "hydra-admin-url", env("HYDRA_ADMIN_URL", ""), "Base URL of Hydra's admin API, such as http://hydra-admin:4445 [HYDRA_ADMIN_URL]")
+	fs.StringVar(&o.hydraPublicURL, "hydra-public-url", env("HYDRA_PUBLIC_URL", ""), "Base URL of Hydra's public API (the issuer), for secretTemplate.includeEndpoints [HYDRA_PUBLIC_URL]")
+	fs.StringVar(&o.hydraTokenFile, "hydra-admin-token-file", env("HYDRA_ADMIN_TOKEN_FILE", ""), "File with a bearer token for Hydra's admin API (re-read at start; never a flag value, so it can't show in the process list) [HYDRA_ADMIN_TOKEN_FILE]")
+	fs.StringVar(&o.hydraCAFile, "hydra-ca-file", env("HYDRA_CA_FILE", ""), "PEM CA bundle to verify Hydra's TLS certificate [HYDRA_CA_FILE]")
+	fs.DurationVar(&o.hydraTimeout, "hydra-timeout", envDuration("HYDRA_TIMEOUT", 10*time.Second), "Timeout of one request to Hydra [HYDRA_TIMEOUT]")
+	fs.IntVar(&o.hydraMaxIdleConns, "hydra-max-idle-conns", envInt("HYDRA_MAX_IDLE_CONNS", 16), "Keep-alive connections kept open to Hydra [HYDRA_MAX_IDLE_CONNS]")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", env("METRICS_BIND_ADDRESS", ":8080"), "Address of the Prometheus metrics endpoint; 0 disables it [METRICS_BIND_ADDRESS]")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", env("HEALTH_PROBE_BIND_ADDRESS", ":8081"), "Address of /healthz and /readyz [HEALTH_PROBE_BIND_ADDRESS]")
+	fs.BoolVar(&o.leaderElect, "leader-elect", envBool("LEADER_ELECT", false), "Elect a leader among replicas with a Lease named "+LeaderElectionID+" [LEADER_ELECT]")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", env("LEADER_ELECTION_NAMESPACE", ""), "Namespace of the leader-election Lease; default: the pod's namespace [LEADER_ELECTION_NAMESPACE]")
+	fs.DurationVar(&o.syncPeriod, "sync-period", envDuration("SYNC_PERIOD", 10*time.Minute), "How often each Ready client is compared with Hydra again to repair drift (±10% jitter) [SYNC_PERIOD]")
+	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", envInt("MAX_CONCURRENT_RECONCILES", 4), "Parallel reconciles, and so parallel requests to Hydra [MAX_CONCURRENT_RECONCILES]")
+	fs.Float64Var(&o.kubeQPS, "kube-api-qps", envFloat("KUBE_API_QPS", 50), "Sustained requests per second to the Kubernetes API [KUBE_API_QPS]")
+	fs.IntVar(&o.kubeBurst, "kube-api-burst", envInt("KUBE_API_BURST", 100), "Burst of requests to the Kubernetes API [KUBE_API_BURST]")
+	fs.StringVar(&o.watchNamespaces, "watch-namespaces", env("WATCH_NAMESPACES", ""), "Comma-separated namespaces to watch; empty: all [WATCH_NAMESPACES]")
+	fs.StringVar(&o.clientIDNamespaces, "client-id-namespaces", env("CLIENT_ID_NAMESPACES", "*"), "Comma-separated namespaces allowed to choose client IDs (spec.clientID or a provided Secret); * for all [CLIENT_ID_NAMESPACES]")
+	fs.StringVar(&o.adoptNamespaces, "adoption-namespaces", env("ADOPTION_NAMESPACES", "*"), "Comma-separated namespaces allowed to adopt existing Hydra clients; * for all [ADOPTION_NAMESPACES]")
+	zapOpts := zap.Options{Development: envBool("LOG_DEVELOPMENT", false)}
+	zapOpts.BindFlags(fs)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	return o
+}
+
+func run(o options) error {
+	log := ctrl.Log.WithName("setup")
+	if o.hydraAdminURL == "" {
+		return fmt.Errorf("--hydra-admin-url (or HYDRA_ADMIN_URL) is required")
+	}
+	hydraClient, err := newHydraClient(o)
+	if err != nil {
+		return err
+	}
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(o.kubeQPS), o.kubeBurst
+	restConfig.UserAgent = "oauth2-client-operator"
+
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         cacheOptions(o),
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:        o.probeAddr,
+		LeaderElection:                o.leaderElect,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       o.leaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Client:                        client.Options{Cache: &client.CacheOptions{Unstructured: false}},
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	reconciler := &controllers.OAuth2ClientReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Scheme:                  mgr.GetScheme(),
+		Hydra:                   hydraClient,
+		Recorder:                mgr.GetEventRecorder("oauth2-client-operator"),
+		SyncPeriod:              o.syncPeriod,
+		Endpoints:               secrets.EndpointsFromPublicURL(o.hydraPublicURL),
+		Policy:                  controllers.NamespacePolicy{ClientIDNamespaces: namespaceList(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
+		MaxConcurrentReconciles: o.concurrency,
+	}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	log.Info("Starting operator", "hydraAdminURL", o.hydraAdminURL, "watchNamespaces", o.watchNamespaces, "syncPeriod", o.syncPeriod.String())
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// cacheOptions caches only the Secrets the operator manages (selected by label), so memory does
+// not grow with the Secrets of the rest of the cluster, and limits every cache to the watched
+// namespaces when there is a list.
+func cacheOptions(o options) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: managed}}}
+	if ns := namespaceList(o.watchNamespaces); len(ns) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range ns {
+			opts.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+func newHydraClient(o options) (hydra.Client, error) {
+	hopts := hydra.Options{AdminURL: o.hydraAdminURL, Timeout: o.hydraTimeout, MaxIdleConnsPerHost: o.hydraMaxIdleConns, UserAgent: "oauth2-client-operator"}
+	if o.hydraTokenFile != "" {
+		token, err := os.ReadFile(o.hydraTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --hydra-admin-token-file: %w", err)
+		}
+		hopts.BearerToken = strings.TrimSpace(string(token))
+	}
+	if o.hydraCAFile != "" {
+		ca, err := os.ReadFile(o.hydraCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --hydra-ca-file: %w", err)
+		}
+		hopts.CABundle = ca
+	}
+	return hydra.New(hopts)
+}
+
+// namespaceList parses a comma-separated list; empty or * means no restriction (nil).
+func namespaceList(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		n = strings.TrimSpace(n)
+		if n == "*" {
+			return nil
+		}
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
+)
+
+// minSecretLength is the shortest client secret Hydra accepts.
+const minSecretLength = 6
+
+// reconcileCredentials returns the credentials to register at Hydra.
+//
+// Contract: when it returns without error, those credentials are stored in the Secret. Generated
+// credentials are saved before any call to Hydra, so that a crash can never leave Hydra with a
+// secret that no Secret holds. A Secret the operator did not write (External Secrets, Sealed
+// Secrets, a person) is read and never written.
+func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client) (secrets.Credentials, error) {
+	name := secretName(obj)
+	existing, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name})
+	if err != nil {
+		return secrets.Credentials{}, err
+	}
+	if existing != nil && !isManagedSecret(existing) {
+		return r.providedCredentials(obj, existing)
+	}
+	if existing == nil && obj.Spec.RequireExistingSecret {
+		return secrets.Credentials{}, waitFor(obj, v1alpha1.ReasonSecretNotFound,
+			fmt.Sprintf("Waiting for Secret %s with keys %s: spec.requireExistingSecret is set", name, keysText(obj)))
+	}
+	if existing != nil {
+		if err := checkSecretOwner(existing, obj); err != nil {
+			return secrets.Credentials{}, err
+		}
+	}
+	return r.applyManagedSecret(ctx, obj, existing)
+}
+
+// applyManagedSecret keeps the operator's own Secret as it should be: the same client ID, the
+// secret it holds (or a new one when it has none), the template's labels and keys. It writes only
+// when something differs, with server-side apply, so others' labels and annotations survive.
+func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret) (secrets.Credentials, error) {
+	creds := secrets.Credentials{ClientID: clientIDFor(obj)}
+	if usesSecret(obj) {
+		if existing != nil {
+			creds.ClientSecret = secrets.Read(existing, obj.Spec.SecretTemplate).ClientSecret
+		}
+		if len(creds.ClientSecret) < minSecretLength {
+			generated, err := secrets.NewSecret()
+			if err != nil {
+				return creds, err
+			}
+			creds.ClientSecret = generated
+		}
+	}
+	desired := secrets.Render(creds, obj.Spec.SecretTemplate, r.Endpoints)
+	owner := ownerRef(obj)
+	if !secrets.NeedsWrite(existing, desired, obj.Spec.SecretTemplate, owner) {
+		return creds, nil
+	}
+	ac := secrets.ApplyConfiguration(obj.Namespace, secretName(obj), desired, &owner)
+	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return creds, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
+	}
+	verb := "Restored"
+	if existing == nil {
+		verb = "Created"
+	}
+	ctrl.LoggerFrom(ctx).Info(verb+" Secret", "secret", secretName(obj), "clientID", creds.ClientID)
+	r.event(obj, corev1.EventTypeNormal, "Secret"+verb, verb+" Secret "+secretName(obj)+" with the client's credentials")
+	return creds, nil
+}
+
+// providedCredentials takes the credentials from a Secret someone else wrote, as they are.
+// Such Secrets are not watched (only the operator's own are cached), so problems are waited on
+// with a growing delay rather than stalled: the fix arrives as a Secret change, not a spec change.
+func (r *OAuth2ClientReconciler) providedCredentials(obj *v1alpha1.OAuth2Client, s *corev1.Secret) (secrets.Credentials, error) {
+	creds := secrets.Read(s, obj.Spec.SecretTemplate)
+	idKey, secretKey := secrets.KeyNames(obj.Spec.SecretTemplate)
+	switch {
+	case creds.ClientID == "":
+		return creds, waitFor(obj, v1alpha1.ReasonSecretInvalid, fmt.Sprintf("Secret %s has no %s key", s.Name, idKey))
+	case obj.Spec.ClientID != "" && creds.ClientID != obj.Spec.ClientID:
+		return creds, waitFor(obj, v1alpha1.ReasonSecretInvalid,
+			fmt.Sprintf("Secret %s holds client ID %q but spec.clientID is %q", s.Name, creds.ClientID, obj.Spec.ClientID))
+	case !usesSecret(obj):
+		creds.ClientSecret = ""
+	case len(creds.ClientSecret) < minSecretLength:
+		return creds, waitFor(obj, v1alpha1.ReasonSecretInvalid,
+			fmt.Sprintf("Secret %s needs a %s key of at least %d characters", s.Name, secretKey, minSecretLength))
+	}
+	return creds, nil
+}
+
+// getSecret reads the Secret from the cache, which holds only Secrets the operator manages, and
+// falls back to a direct read for any other (or one the cache has not seen yet). nil: no Secret.
+func (r *OAuth2ClientReconciler) getSecret(ctx context.Context, key types.NamespacedName) (*corev1.Secret, error) {
+	s := &corev1.Secret{}
+	err := r.Get(ctx, key, s)
+	if isGone(err) {
+		err = r.APIReader.Get(ctx, key, s)
+	}
+	if isGone(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Secret %s: %w", key.Name, err)
+	}
+	return s, nil
+}
+
+// isManagedSecret reports whether the operator wrote this Secret.
+func isManagedSecret(s *corev1.Secret) bool {
+	return s.Labels[v1alpha1.ManagedByLabel] == v1alpha1.ManagedByValue
+}
+
+// checkSecretOwner refuses an operator-managed Secret that another OAuth2Client controls, so
+// two resources naming the same secretName can't overwrite each other's credentials. A managed
+// Secret with no controller (released by deletionPolicy Orphan) is taken over.
+func checkSecretOwner(s *corev1.Secret, obj *v1alpha1.OAuth2Client) error {
+	owner := metav1.GetControllerOf(s)
+	if owner == nil || owner.UID == obj.UID {
+		return nil
+	}
+	if owner.Kind == "OAuth2Client" && owner.Name == obj.Name {
+		return waitFor(obj, v1alpha1.ReasonSecretInvalid,
+			fmt.Sprintf("Secret %s still belongs to an earlier OAuth2Client named %s; waiting for it to be garbage-collected", s.Name, obj.Name))
+	}
+	return stalled(v1alpha1.ReasonSecretInvalid,
+		"Secret %s holds the credentials of %s %s; choose another spec.secretName", s.Name, owner.Kind, owner.Name)
+}
+
+// usesSecret reports whether the client authenticates with a client secret. Public clients
+// (none) and private_key_jwt clients have no secret.
+func usesSecret(obj *v1alpha1.OAuth2Client) bool {
+	switch obj.Spec.TokenEndpointAuthMethod {
+	case v1alpha1.AuthMethodNone, v1alpha1.AuthMethodPrivateKeyJWT:
+		return false
+	}
+	return true
+}
+
+func keysText(obj *v1alpha1.OAuth2Client) string {
+	idKey, secretKey := secrets.KeyNames(obj.Spec.SecretTemplate)
+	if !usesSecret(obj) {
+		return idKey
+	}
+	return idKey + " and " + secretKey
+}
+
+// waitFor builds a waiting error whose delay grows with how long the resource has been waiting
+// for the same reason: quick when a Secret is about to arrive, gentle when it is long overdue.
+func waitFor(obj *v1alpha1.OAuth2Client, reason, message string) error {
+	return &waitingError{reason: reason, message: message, after: waitDelay(obj, reason, time.Now())}
+}
+
+// waitDelay is a quarter of the time spent waiting so far, between 2 seconds and 2 minutes.
+func waitDelay(obj *v1alpha1.OAuth2Client, reason string, now time.Time) time.Duration {
+	const minDelay, maxDelay = 2 * time.Second, 2 * time.Minute
+	ready := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady)
+	if ready == nil || ready.Reason != reason {
+		return minDelay
+	}
+	return min(max(now.Sub(ready.LastTransitionTime.Time)/4, minDelay), maxDelay)
+}

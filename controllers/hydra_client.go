@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
+)
+
+// reconcileHydraClient makes Hydra's client match the spec and accept the Secret's credentials.
+//
+// Contract: returns nil only when Hydra holds exactly the desired client, marked as owned by this
+// resource, with these credentials; makes no write when that is already so; never touches a
+// client that belongs to another resource. A client missing at Hydra (deleted by hand, or lost
+// with an in-memory database) is created again with the same ID and the Secret's secret.
+func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials) error {
+	if err := r.Policy.check(obj, creds.ClientID); err != nil {
+		return err
+	}
+	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerFor(obj.Namespace, obj.Name))
+	if err != nil {
+		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
+	}
+	fingerprint := secrets.Fingerprint(string(obj.UID), creds)
+
+	actual, err := r.Hydra.Get(ctx, creds.ClientID)
+	if hydra.IsNotFound(err) {
+		return r.createClient(ctx, obj, desired, creds, fingerprint)
+	}
+	if err != nil {
+		return classify(err)
+	}
+	if err := r.checkOwnership(obj, actual); err != nil {
+		return err
+	}
+	drift := hydra.Diff(desired, actual)
+	rotate := creds.ClientSecret != "" && obj.Status.CredentialsFingerprint != fingerprint
+	if len(drift) > 0 || rotate {
+		if err := r.updateClient(ctx, obj, desired, creds, drift, rotate); err != nil {
+			return err
+		}
+	}
+	obj.Status.ClientID, obj.Status.CredentialsFingerprint = creds.ClientID, fingerprint
+	return nil
+}
+
+func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
+	withSecret := *desired
+	if creds.ClientSecret != "" {
+		withSecret.ClientSecret = &creds.ClientSecret
+	}
+	if _, err := r.Hydra.Create(ctx, &withSecret); err != nil {
+		if hydra.IsConflict(err) {
+			// Created by someone else since our read: the next pass reads it and checks ownership.
+			return fmt.Errorf("client %q appeared at Hydra while being created: %w", creds.ClientID, err)
+		}
+		return classify(err)
+	}
+	obj.Status.ClientID, obj.Status.CredentialsFingerprint = creds.ClientID, fingerprint
+	ctrl.LoggerFrom(ctx).Info("Created Hydra client", "clientID", creds.ClientID)
+	r.event(obj, corev1.EventTypeNormal, "Created", fmt.Sprintf("Created client %s at Hydra", creds.ClientID))
+	return nil
+}
+
+// updateClient replaces Hydra's client with the desired one. The secret is sent only when the
+// Secret's credentials changed since they were last registered, because sending it costs Hydra
+// a password hash and rotates the secret at once.
+func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, drift []string, rotate bool) error {
+	update := *desired
+	if rotate {
+		update.ClientSecret = &creds.ClientSecret
+	}
+	if _, err := r.Hydra.Update(ctx, creds.ClientID, &update); err != nil {
+		return classify(err)
+	}
+	reason, message := "Updated", "Updated client "+creds.ClientID+" at Hydra"
+	if obj.Status.ObservedGeneration == obj.Generation && len(drift) > 0 {
+		// Nothing changed in the spec, so the difference was made at Hydra behind our back.
+		reason, message = "DriftRepaired", "Reverted changes made at Hydra to client "+creds.ClientID
+	}
+	if len(drift) > 0 {
+		message += " (fields: " + strings.Join(drift, ", ") + ")"
+	}
+	if rotate {
+		message += "; registered the Secret's current credentials"
+	}
+	ctrl.LoggerFrom(ctx).Info(message, "clientID", creds.ClientID)
+	r.event(obj, corev1.EventTypeNormal, reason, message)
+	return nil
+}
+
+// checkOwnership lets the operator change only clients marked as this resource's. An unmarked
+// client is taken over only with spec.adoptExistingClient; another resource's never.
+func (r *OAuth2ClientReconciler) checkOwnership(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) error {
+	id := actual.GetClientId()
+	namespace, name, marked := hydra.ParseOwner(actual.GetOwner())
+	switch {
+	case marked && namespace == obj.Namespace && name == obj.Name:
+		return nil
+	case marked:
+		return stalled(v1alpha1.ReasonClientIDConflict,
+			"Client ID %q belongs to OAuth2Client %s/%s; choose another clientID", id, namespace, name)
+	case !obj.Spec.AdoptExistingClient:
+		return stalled(v1alpha1.ReasonClientIDConflict,
+			"A Hydra client with ID %q exists that this operator did not create; set spec.adoptExistingClient: true to take it over", id)
+	}
+	return r.Policy.checkAdoption(obj)
+}
+
+// classify maps a Hydra error to what happens next: a refusal of the spec stalls the resource
+// with Hydra's own reason; anything else is returned as is and retried with backoff.
+func classify(err error) error {
+	var apiErr *hydra.APIError
+	if hydra.IsRejected(err) && errors.As(err, &apiErr) {
+		return stalled(v1alpha1.ReasonHydraRejected, "Hydra refused the client: %s", apiErr.Description)
+	}
+	return err
+}

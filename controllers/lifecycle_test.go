@@ -1,0 +1,460 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+)
+
+func TestCreateRegistersClientAndWritesSecret(t *testing.T) {
+	ns := newNamespace(t, "create")
+	obj := serviceClient(ns, "billing")
+	obj.Spec.ClientName = "Billing service"
+	create(t, obj)
+
+	obj = waitReady(t, ns, "billing")
+	if obj.Status.ClientID != string(obj.UID) || obj.Status.SecretName != "billing" {
+		t.Fatalf("status: clientID %q secretName %q", obj.Status.ClientID, obj.Status.SecretName)
+	}
+	s := getSecret(t, ns, "billing")
+	if string(s.Data["client_id"]) != obj.Status.ClientID || len(s.Data["client_secret"]) < 43 {
+		t.Fatalf("Secret data keys: %v", keys(s.Data))
+	}
+	if ref := metav1.GetControllerOf(s); ref == nil || ref.UID != obj.UID {
+		t.Fatalf("Secret has no controller reference to the OAuth2Client: %+v", s.OwnerReferences)
+	}
+	if err := secretWorks(ns, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := hydraAPI.Get(context.Background(), obj.Status.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetClientName() != "Billing service" || got.GetScope() != "read write" || got.GetOwner() != hydra.OwnerFor(ns, "billing") {
+		t.Fatalf("hydra client: name %q scope %q owner %q", got.GetClientName(), got.GetScope(), got.GetOwner())
+	}
+	if strings.Contains(logBuf.String(), string(s.Data["client_secret"])) {
+		t.Fatal("the client secret appears in the operator's logs")
+	}
+}
+
+func TestSpecUpdateReachesHydra(t *testing.T) {
+	ns := newNamespace(t, "update")
+	obj := serviceClient(ns, "svc")
+	create(t, obj)
+	obj = waitReady(t, ns, "svc")
+
+	obj.Spec.Scopes = []string{"read", "write", "admin"}
+	if err := k8s.Update(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, ns, "svc")
+	eventually(t, 10*time.Second, func() error {
+		got, err := hydraAPI.Get(context.Background(), obj.Status.ClientID)
+		if err != nil {
+			return err
+		}
+		if got.GetScope() != "read write admin" {
+			return fmt.Errorf("scope at hydra is %q", got.GetScope())
+		}
+		return nil
+	})
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Fatalf("the secret must survive a spec update: %v", err)
+	}
+}
+
+func TestDriftAtHydraIsReverted(t *testing.T) {
+	ns := newNamespace(t, "drift")
+	create(t, serviceClient(ns, "svc"))
+	obj := waitReady(t, ns, "svc")
+	ctx := context.Background()
+
+	tampered, err := hydraAPI.Get(ctx, obj.Status.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered.SetScope("read write everything")
+	tampered.RedirectUris = []string{"https://evil.example.com/cb"}
+	if _, err := hydraAPI.Update(ctx, obj.Status.ClientID, tampered); err != nil {
+		t.Fatal(err)
+	}
+	// The periodic re-check (syncPeriod) finds and reverts it without any change to the resource.
+	eventually(t, 4*syncPeriod, func() error {
+		got, err := hydraAPI.Get(ctx, obj.Status.ClientID)
+		if err != nil {
+			return err
+		}
+		if got.GetScope() != "read write" || len(got.RedirectUris) != 0 {
+			return fmt.Errorf("not reverted yet: scope %q redirect URIs %v", got.GetScope(), got.RedirectUris)
+		}
+		return nil
+	})
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClientDeletedAtHydraIsRecreatedWithSameCredentials(t *testing.T) {
+	ns := newNamespace(t, "recreate")
+	create(t, serviceClient(ns, "svc"))
+	obj := waitReady(t, ns, "svc")
+	before := getSecret(t, ns, "svc")
+
+	if err := hydraAPI.Delete(context.Background(), obj.Status.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 4*syncPeriod, func() error { return secretWorks(ns, "svc") })
+	after := getSecret(t, ns, "svc")
+	if after.ResourceVersion != before.ResourceVersion {
+		t.Fatal("the Secret was rewritten; re-creating the client must reuse its credentials")
+	}
+}
+
+func TestSecretDeletedOrEditedIsRestored(t *testing.T) {
+	ns := newNamespace(t, "secret")
+	create(t, serviceClient(ns, "svc"))
+	waitReady(t, ns, "svc")
+	ctx := context.Background()
+
+	t.Run("deleted", func(t *testing.T) {
+		if err := k8s.Delete(ctx, getSecret(t, ns, "svc")); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 20*time.Second, func() error { return secretWorks(ns, "svc") })
+	})
+	t.Run("secret value edited", func(t *testing.T) {
+		s := getSecret(t, ns, "svc")
+		s.Data["client_secret"] = []byte("a-secret-chosen-by-a-person")
+		if err := k8s.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		// The edited secret is what applications will mount, so the operator registers it.
+		eventually(t, 20*time.Second, func() error { return secretWorks(ns, "svc") })
+	})
+	t.Run("client_id edited", func(t *testing.T) {
+		s := getSecret(t, ns, "svc")
+		s.Data["client_id"] = []byte("someone-else")
+		if err := k8s.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 20*time.Second, func() error {
+			obj := &v1alpha1.OAuth2Client{}
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "svc"}, obj); err != nil {
+				return err
+			}
+			if id := string(getSecret(t, ns, "svc").Data["client_id"]); id != obj.Status.ClientID {
+				return fmt.Errorf("client_id is %q, want %q", id, obj.Status.ClientID)
+			}
+			return secretWorks(ns, "svc")
+		})
+	})
+}
+
+func TestExistingSecretIsUsedAndNeverOverwritten(t *testing.T) {
+	ns := newNamespace(t, "existing")
+	provided := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "from-vault"},
+		Data:       map[string][]byte{"client_id": []byte("billing-" + ns), "client_secret": []byte("provided-secret-123456")},
+	}
+	create(t, provided)
+	obj := serviceClient(ns, "billing")
+	obj.Spec.SecretName = "from-vault"
+	create(t, obj)
+
+	obj = waitReady(t, ns, "billing")
+	if obj.Status.ClientID != "billing-"+ns {
+		t.Fatalf("client ID %q, want the Secret's", obj.Status.ClientID)
+	}
+	if err := tokenFor("billing-"+ns, "provided-secret-123456", "read"); err != nil {
+		t.Fatal(err)
+	}
+	if s := getSecret(t, ns, "from-vault"); s.ResourceVersion != provided.ResourceVersion {
+		t.Fatal("the operator wrote to a Secret it does not own")
+	}
+}
+
+func TestRequireExistingSecretWaitsForIt(t *testing.T) {
+	ns := newNamespace(t, "wait")
+	obj := serviceClient(ns, "svc")
+	obj.Spec.RequireExistingSecret = true
+	create(t, obj)
+
+	waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound)
+	waitCondition(t, ns, "svc", v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound)
+	if _, err := secretOrNil(ns, "svc"); err != nil {
+		t.Fatal(err)
+	}
+
+	create(t, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "svc"},
+		Data:       map[string][]byte{"client_id": []byte("late-" + ns), "client_secret": []byte("arrived-later-123")},
+	})
+	waitReady(t, ns, "svc")
+	if err := tokenFor("late-"+ns, "arrived-later-123", "read"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func secretOrNil(ns, name string) (*corev1.Secret, error) {
+	s := &corev1.Secret{}
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err == nil {
+		return s, errors.New("the operator generated a Secret although requireExistingSecret is set")
+	}
+	return nil, err
+}
+
+func TestClientIDConflictBetweenNamespaces(t *testing.T) {
+	nsA, nsB := newNamespace(t, "tenant-a"), newNamespace(t, "tenant-b")
+	id := "shared-" + nsA
+	a := serviceClient(nsA, "app")
+	a.Spec.ClientID = id
+	create(t, a)
+	waitReady(t, nsA, "app")
+	aBefore, err := hydraAPI.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := serviceClient(nsB, "app")
+	b.Spec.ClientID = id
+	b.Spec.Scopes = []string{"admin"}
+	b.Spec.AdoptExistingClient = true // even with adoption, another resource's client is never taken
+	create(t, b)
+	got := waitCondition(t, nsB, "app", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonClientIDConflict)
+	if !strings.Contains(conditionMessage(got, v1alpha1.ConditionStalled), nsA+"/app") {
+		t.Fatalf("the conflict message should name the owner: %q", conditionMessage(got, v1alpha1.ConditionStalled))
+	}
+	aAfter, err := hydraAPI.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aAfter.GetScope() != aBefore.GetScope() || aAfter.GetOwner() != aBefore.GetOwner() {
+		t.Fatal("tenant B changed tenant A's client")
+	}
+	if err := secretWorks(nsA, "app"); err != nil {
+		t.Fatal(err)
+	}
+	// B's Secret must not hold credentials for A's client.
+	if s, err := secretOrNil(nsB, "app"); err != nil && s != nil {
+		if err := tokenFor(id, string(s.Data["client_secret"]), "read"); err == nil {
+			t.Fatal("tenant B's Secret authenticates as tenant A's client")
+		}
+	}
+
+	// Deleting B must leave A's client alone.
+	if err := k8s.Delete(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error { return goneErr(nsB, "app") })
+	if err := secretWorks(nsA, "app"); err != nil {
+		t.Fatalf("deleting tenant B's resource broke tenant A's client: %v", err)
+	}
+}
+
+func TestUnmarkedClientNeedsAdoptionOptIn(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "adopt")
+	id := "legacy-" + ns
+	secret := "legacy-secret-123456"
+	if _, err := hydraAPI.Create(ctx, &hydra.OAuth2Client{ClientId: &id, ClientSecret: &secret, GrantTypes: []string{"client_credentials"}}); err != nil {
+		t.Fatal(err)
+	}
+	obj := serviceClient(ns, "legacy")
+	obj.Spec.ClientID = id
+	create(t, obj)
+	waitCondition(t, ns, "legacy", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonClientIDConflict)
+	if err := tokenFor(id, secret, ""); err != nil {
+		t.Fatalf("the unmarked client must be left alone: %v", err)
+	}
+
+	// Opting in from a namespace the policy does not allow (only "adopters") is refused too.
+	obj = &v1alpha1.OAuth2Client{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "legacy"}, obj); err != nil {
+		t.Fatal(err)
+	}
+	obj.Spec.AdoptExistingClient = true
+	if err := k8s.Update(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	waitCondition(t, ns, "legacy", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonNamespaceNotAllowed)
+}
+
+func TestOrphanKeepsClientAndSecret(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "orphan")
+	obj := serviceClient(ns, "svc")
+	obj.Spec.DeletionPolicy = v1alpha1.DeletionPolicyOrphan
+	create(t, obj)
+	obj = waitReady(t, ns, "svc")
+	if err := k8s.Delete(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error { return goneErr(ns, "svc") })
+	if _, err := hydraAPI.Get(ctx, obj.Status.ClientID); err != nil {
+		t.Fatalf("the orphaned client is gone from Hydra: %v", err)
+	}
+	s := getSecret(t, ns, "svc")
+	if metav1.GetControllerOf(s) != nil {
+		t.Fatal("the orphaned Secret still has a controller and would be garbage-collected")
+	}
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeleteRemovesClientEvenIfAlreadyGone(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "delete")
+	create(t, serviceClient(ns, "svc"))
+	create(t, serviceClient(ns, "gone"))
+	svc, gone := waitReady(t, ns, "svc"), waitReady(t, ns, "gone")
+	if err := hydraAPI.Delete(ctx, gone.Status.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []*v1alpha1.OAuth2Client{svc, gone} {
+		if err := k8s.Delete(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, func() error {
+		return errors.Join(goneErr(ns, "svc"), goneErr(ns, "gone"))
+	})
+	if _, err := hydraAPI.Get(ctx, svc.Status.ClientID); !hydra.IsNotFound(err) {
+		t.Fatalf("the client is still at Hydra: %v", err)
+	}
+}
+
+func TestHydraRestartWithEmptyDatabase(t *testing.T) {
+	ns := newNamespace(t, "restart")
+	create(t, serviceClient(ns, "svc"))
+	waitReady(t, ns, "svc")
+	before := getSecret(t, ns, "svc")
+
+	if err := hydraProc.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 4*syncPeriod, func() error { return secretWorks(ns, "svc") })
+	if getSecret(t, ns, "svc").ResourceVersion != before.ResourceVersion {
+		t.Fatal("the Secret changed; applications would need a restart")
+	}
+}
+
+func TestHydraDownThenBack(t *testing.T) {
+	ns := newNamespace(t, "outage")
+	hydraProc.Stop()
+	restarted := false
+	defer func() {
+		if !restarted {
+			_ = hydraProc.Start(context.Background())
+		}
+	}()
+	create(t, serviceClient(ns, "svc"))
+	got := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonHydraUnavailable)
+	if meta := conditionMessage(got, v1alpha1.ConditionReconciling); meta == "" {
+		t.Fatal("Reconciling should be true while Hydra is unavailable")
+	}
+	if err := hydraProc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	// controller-runtime's backoff retries; nothing was lost: the Secret's credentials work.
+	waitReadyWithin(t, ns, "svc", 60*time.Second)
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitReadyWithin(t *testing.T, ns, name string, d time.Duration) {
+	t.Helper()
+	eventually(t, d, func() error {
+		obj := &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return err
+		}
+		return readyErr(obj)
+	})
+}
+
+func TestHydraRejectionStallsWithHydrasReason(t *testing.T) {
+	ns := newNamespace(t, "rejected")
+	obj := serviceClient(ns, "svc")
+	obj.Spec.GrantTypes = []v1alpha1.GrantType{"authorization_code"}
+	obj.Spec.ResponseTypes = []v1alpha1.ResponseType{"code"}
+	obj.Spec.RedirectURIs = []string{"https://app.example.com/cb"}
+	// Hydra refuses post-logout URIs that match no redirect URI; only Hydra can tell.
+	obj.Spec.PostLogoutRedirectURIs = []string{"https://other.example.com/bye"}
+	create(t, obj)
+	got := waitCondition(t, ns, "svc", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonHydraRejected)
+	if got.Status.ObservedGeneration != got.Generation {
+		t.Fatal("a stalled generation is observed, so kstatus reports Failed")
+	}
+
+	// Fixing the spec clears it.
+	got.Spec.PostLogoutRedirectURIs = []string{"https://app.example.com/bye"}
+	if err := k8s.Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, ns, "svc")
+}
+
+func TestRequestedAtAnnotationTriggersReconcile(t *testing.T) {
+	ns := newNamespace(t, "requested")
+	create(t, serviceClient(ns, "svc"))
+	obj := waitReady(t, ns, "svc")
+	annotate(t, obj, v1alpha1.RequestedAtAnnotation, "2026-11-22T10:00:00Z")
+	eventually(t, 10*time.Second, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		if obj.Status.LastHandledRequestedAt != "2026-11-22T10:00:00Z" {
+			return fmt.Errorf("lastHandledRequestedAt is %q", obj.Status.LastHandledRequestedAt)
+		}
+		return nil
+	})
+}
+
+func goneErr(ns, name string) error {
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &v1alpha1.OAuth2Client{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err == nil {
+		return fmt.Errorf("%s/%s still exists", ns, name)
+	}
+	return err
+}
+
+func conditionMessage(obj *v1alpha1.OAuth2Client, condType string) string {
+	for _, c := range obj.Status.Conditions {
+		if c.Type == condType {
+			return c.Message
+		}
+	}
+	return ""
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,246 @@
+// Package controllers holds the OAuth2Client reconciler.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"golang.org/x/time/rate"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
+)
+
+// FieldManager is the server-side apply field manager for everything the operator writes.
+const FieldManager = "oauth2-client-operator"
+
+// OAuth2ClientReconciler registers each OAuth2Client at Hydra and keeps its credentials in a
+// Secret. It is level-based and idempotent: every pass re-derives what to do from the resource,
+// the Secret and Hydra, so a crash between any two calls is repaired by the next pass.
+type OAuth2ClientReconciler struct {
+	// Client reads OAuth2Clients and operator-managed Secrets from the cache and writes to the API.
+	client.Client
+	// APIReader reads Secrets the operator does not manage (user-provided credentials), which
+	// are deliberately not cached: caching every Secret in the cluster costs memory and RBAC.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Hydra     hydra.Client
+	Recorder  events.EventRecorder
+	// SyncPeriod is how often a Ready client is compared with Hydra again (with ±10% jitter).
+	SyncPeriod time.Duration
+	// Endpoints are the authorization server's public URLs, for secretTemplate.includeEndpoints.
+	Endpoints secrets.Endpoints
+	// Policy restricts which namespaces may choose client IDs or adopt clients.
+	Policy NamespacePolicy
+	// MaxConcurrentReconciles bounds parallel reconciles (and so parallel Hydra requests).
+	MaxConcurrentReconciles int
+}
+
+// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// SetupWithManager registers the reconciler: it watches OAuth2Clients and the Secrets it owns.
+func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.OAuth2Client{}, builder.WithPredicates(needsReconcile())).
+		Owns(&corev1.Secret{}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
+			RateLimiter:             retryRateLimiter(),
+		}).
+		Named("oauth2client").
+		Complete(r)
+}
+
+// retryRateLimiter spaces out retries of failed passes: exponential per resource from 100ms up
+// to a minute (controller-runtime's default grows to over 16 minutes, far too long to notice
+// that Hydra is back), and at most 20 retries a second overall so an outage isn't hammered.
+func retryRateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, time.Minute),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(20), 100)},
+	)
+}
+
+// needsReconcile lets through what changes the desired state: a new generation of the spec,
+// a reconcile request annotation, and the start of deletion. The operator's own status and
+// finalizer writes pass none of these, so they don't cause another pass and another Hydra read.
+func needsReconcile() predicate.Predicate {
+	return predicate.Or(
+		predicate.GenerationChangedPredicate{},
+		predicate.AnnotationChangedPredicate{},
+		predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetDeletionTimestamp().IsZero() != e.ObjectNew.GetDeletionTimestamp().IsZero()
+		}},
+	)
+}
+
+// Reconcile fetches the resource, defers one status patch, handles deletion and the finalizer,
+// then runs the sub-reconcilers: credentials into the Secret first, then the Hydra client.
+func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &v1alpha1.OAuth2Client{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	original := obj.DeepCopy()
+	defer func() {
+		if err := r.patchStatus(ctx, original, obj); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	if !obj.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, obj)
+	}
+	if err := r.ensureFinalizer(ctx, obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	obj.Status.SecretName = secretName(obj)
+	if v, ok := obj.Annotations[v1alpha1.RequestedAtAnnotation]; ok {
+		obj.Status.LastHandledRequestedAt = v
+	}
+
+	creds, err := r.reconcileCredentials(ctx, obj)
+	if err == nil {
+		err = r.reconcileHydraClient(ctx, obj, creds)
+	}
+	return r.summarize(ctx, obj, err)
+}
+
+// summarize turns the outcome of a pass into conditions and what the controller does next:
+// success requeues at the sync period; waiting requeues after a delay; stalled waits for a
+// change to the spec; anything else is transient and retried with the controller's backoff.
+func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OAuth2Client, err error) (ctrl.Result, error) {
+	var stalled *stalledError
+	var waiting *waitingError
+	switch {
+	case err == nil:
+		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
+		return ctrl.Result{RequeueAfter: jitter(r.SyncPeriod)}, nil
+	case errors.As(err, &stalled):
+		setStalled(obj, stalled.reason, stalled.message)
+		r.event(obj, corev1.EventTypeWarning, stalled.reason, stalled.message)
+		// A conflict may clear when the other owner goes away; a rejection only with a new spec.
+		if stalled.reason == v1alpha1.ReasonClientIDConflict {
+			return ctrl.Result{RequeueAfter: jitter(r.SyncPeriod)}, nil
+		}
+		return ctrl.Result{}, nil
+	case errors.As(err, &waiting):
+		setProgressing(obj, waiting.reason, waiting.message)
+		return ctrl.Result{RequeueAfter: waiting.after}, nil
+	default:
+		reason := v1alpha1.ReasonProgressing
+		if hydra.IsTransient(err) {
+			reason = v1alpha1.ReasonHydraUnavailable
+		}
+		setProgressing(obj, reason, err.Error())
+		ctrl.LoggerFrom(ctx).Info("Reconcile failed; retrying with backoff", "reason", reason, "error", err.Error())
+		return ctrl.Result{}, err
+	}
+}
+
+// ensureFinalizer adds the finalizer before anything is created at Hydra, so that no client
+// can exist there without a finalizer to remove it.
+func (r *OAuth2ClientReconciler) ensureFinalizer(ctx context.Context, obj *v1alpha1.OAuth2Client) error {
+	if controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerName) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.AddFinalizer(obj, v1alpha1.FinalizerName)
+	return r.Patch(ctx, obj, patch)
+}
+
+// patchStatus writes the status when it changed, and only then: a pass with nothing to do makes
+// no write. The patch carries only status, so it never conflicts with spec or metadata edits.
+func (r *OAuth2ClientReconciler) patchStatus(ctx context.Context, original, obj *v1alpha1.OAuth2Client) error {
+	if equality.Semantic.DeepEqual(original.Status, obj.Status) {
+		return nil
+	}
+	base := obj.DeepCopy()
+	base.Status = original.Status
+	err := r.Status().Patch(ctx, obj, client.MergeFrom(base))
+	return client.IgnoreNotFound(err)
+}
+
+func (r *OAuth2ClientReconciler) event(obj *v1alpha1.OAuth2Client, eventType, reason, message string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, eventType, reason, "Reconcile", "%s", message)
+	}
+}
+
+// secretName is the Secret that holds the credentials: spec.secretName or the resource's name.
+func secretName(obj *v1alpha1.OAuth2Client) string {
+	if obj.Spec.SecretName != "" {
+		return obj.Spec.SecretName
+	}
+	return obj.Name
+}
+
+// clientIDFor is the client ID the operator registers when neither spec.clientID nor a
+// user-provided Secret names one: the resource's UID. Deriving it, rather than storing a random
+// one, means a pass that crashed before saving anything still picks the same ID next time.
+func clientIDFor(obj *v1alpha1.OAuth2Client) string {
+	if obj.Spec.ClientID != "" {
+		return obj.Spec.ClientID
+	}
+	return string(obj.UID)
+}
+
+func ownerRef(obj *v1alpha1.OAuth2Client) metav1.OwnerReference {
+	return *metav1.NewControllerRef(obj, v1alpha1.GroupVersion.WithKind("OAuth2Client"))
+}
+
+func key(obj client.Object) types.NamespacedName { return client.ObjectKeyFromObject(obj) }
+
+// jitter spreads periodic re-checks of many clients over ±10% of the period, so that a restart
+// or a burst of creations doesn't turn into synchronised bursts of Hydra reads forever after.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+}
+
+// stalledError ends a pass without retry: the spec (or the environment) has to change first.
+type stalledError struct{ reason, message string }
+
+func (e *stalledError) Error() string { return e.reason + ": " + e.message }
+
+func stalled(reason, format string, args ...any) error {
+	return &stalledError{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// waitingError ends a pass that waits for something outside the operator, such as a Secret
+// that another tool will write; the pass is repeated after a delay.
+type waitingError struct {
+	reason, message string
+	after           time.Duration
+}
+
+func (e *waitingError) Error() string { return e.reason + ": " + e.message }
+
+// isGone reports whether a read failed because the object does not exist.
+func isGone(err error) bool { return apierrors.IsNotFound(err) }

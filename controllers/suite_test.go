@@ -1,0 +1,330 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
+)
+
+// The integration suite runs the reconciler in a manager against a real kube-apiserver and etcd
+// (envtest) and a real Hydra process. The namespace directNamespace is hidden from the
+// manager, so tests can drive a reconciler of their own there (crash injection, counting
+// writes) without the manager racing them.
+
+// directNamespace is hidden from the manager.
+const directNamespace = "direct-tests"
+
+var (
+	testScheme = runtime.NewScheme()
+	restCfg    *rest.Config
+	k8s        client.Client // the test's own client, straight to the API server
+	hydraProc  *testenv.Hydra
+	hydraAPI   hydra.Client
+	// logBuf captures every operator log line, so tests can check that no secret leaks.
+	logBuf = &syncBuffer{}
+)
+
+const syncPeriod = 3 * time.Second
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" || os.Getenv("HYDRA_BIN") == "" {
+		fmt.Fprintln(os.Stderr, "integration tests need KUBEBUILDER_ASSETS and HYDRA_BIN: run them with `make test-integration`")
+		return 1
+	}
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(logBuf, os.Stderr)), zap.UseDevMode(true), zap.Level(zapLevel())))
+	utilruntime.Must(clientgoscheme.AddToScheme(testScheme))
+	utilruntime.Must(v1alpha1.AddToScheme(testScheme))
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	var err error
+	if restCfg, err = env.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting envtest:", err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	if k8s, err = client.New(restCfg, client.Options{Scheme: testScheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hydraProc, err = testenv.StartHydra(ctx, testenv.HydraOptions{FastHashing: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting hydra:", err)
+		return 1
+	}
+	defer hydraProc.Stop()
+	if hydraAPI, err = hydra.New(hydra.Options{AdminURL: hydraProc.AdminURL(), Timeout: 5 * time.Second}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+
+	stopManager, err := startManager(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting manager:", err)
+		return 1
+	}
+	code := m.Run()
+	stopManager()
+	return code
+}
+
+func zapLevel() zapcore.Level {
+	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
+		return zapcore.DebugLevel
+	}
+	return zapcore.InfoLevel
+}
+
+// startManager runs the reconciler the way cmd/main.go does, but with a short sync period and
+// with the direct- namespaces hidden from it.
+func startManager(ctx context.Context) (func(), error) {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
+	hidden := fields.ParseSelectorOrDie("metadata.namespace!=" + directNamespace)
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:  testScheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}:         {Label: managed},
+			&v1alpha1.OAuth2Client{}: {Field: hidden},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &OAuth2ClientReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Hydra: hydraAPI, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
+		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
+		Policy: NamespacePolicy{AdoptionNamespaces: []string{"adopters"}},
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(mctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// ---- helpers ---------------------------------------------------------------------------
+
+// eventually polls fn until it returns nil or the deadline passes.
+func eventually(t *testing.T, timeout time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = fn(); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s: %v", timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
+	}
+}
+
+func newNamespace(t *testing.T, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := k8s.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+func serviceClient(ns, name string) *v1alpha1.OAuth2Client {
+	return &v1alpha1.OAuth2Client{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1alpha1.OAuth2ClientSpec{
+			GrantTypes: []v1alpha1.GrantType{"client_credentials"},
+			Scopes:     []string{"read", "write"},
+		},
+	}
+}
+
+func create(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := k8s.Create(context.Background(), obj); err != nil {
+		t.Fatalf("creating %s: %v", obj.GetName(), err)
+	}
+}
+
+// waitReady waits until the resource is Ready for its current generation and returns it.
+func waitReady(t *testing.T, ns, name string) *v1alpha1.OAuth2Client {
+	t.Helper()
+	obj := &v1alpha1.OAuth2Client{}
+	eventually(t, 30*time.Second, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return err
+		}
+		return readyErr(obj)
+	})
+	return obj
+}
+
+func readyErr(obj *v1alpha1.OAuth2Client) error {
+	c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady)
+	if c == nil || c.Status != metav1.ConditionTrue || obj.Status.ObservedGeneration != obj.Generation {
+		return fmt.Errorf("%s not Ready for generation %d: %+v (observed %d)", obj.Name, obj.Generation, c, obj.Status.ObservedGeneration)
+	}
+	return nil
+}
+
+// waitCondition waits until a condition has the given status and reason.
+func waitCondition(t *testing.T, ns, name, condType string, status metav1.ConditionStatus, reason string) *v1alpha1.OAuth2Client {
+	t.Helper()
+	obj := &v1alpha1.OAuth2Client{}
+	eventually(t, 30*time.Second, func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(obj.Status.Conditions, condType)
+		if c == nil || c.Status != status || c.Reason != reason {
+			return fmt.Errorf("%s: want %s=%s (%s), have %+v", name, condType, status, reason, c)
+		}
+		return nil
+	})
+	return obj
+}
+
+func getSecret(t *testing.T, ns, name string) *corev1.Secret {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+		t.Fatalf("reading Secret %s: %v", name, err)
+	}
+	return s
+}
+
+// tokenFor runs a client_credentials request with HTTP Basic authentication at Hydra's public
+// token endpoint and returns nil when Hydra issues an access token.
+func tokenFor(id, secret, scope string) error {
+	return tokenRequest(id, secret, scope, false)
+}
+
+// tokenPost is tokenFor with client_secret_post: the credentials travel in the form body.
+func tokenPost(id, secret, scope string) error {
+	return tokenRequest(id, secret, scope, true)
+}
+
+func tokenRequest(id, secret, scope string, post bool) error {
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
+	if post {
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	}
+	req, _ := http.NewRequest(http.MethodPost, hydraProc.PublicURL()+"/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if !post {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(body, &out)
+	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
+		return fmt.Errorf("token request for %s: %d %s", id, resp.StatusCode, body)
+	}
+	return nil
+}
+
+// secretWorks checks that the credentials in the Secret obtain a token.
+func secretWorks(ns, name string) error {
+	s := &corev1.Secret{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+		return err
+	}
+	return tokenFor(string(s.Data["client_id"]), string(s.Data["client_secret"]), "read")
+}
+
+// ownedClients lists the Hydra clients marked as belonging to ns/name.
+func ownedClients(t *testing.T, ns, name string) []hydra.OAuth2Client {
+	t.Helper()
+	var all []hydra.OAuth2Client
+	err := hydraAPI.List(context.Background(), hydra.OwnerFor(ns, name), 500, func(page []hydra.OAuth2Client) error {
+		all = append(all, page...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func annotate(t *testing.T, obj *v1alpha1.OAuth2Client, key, value string) {
+	t.Helper()
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value))
+	if err := k8s.Patch(context.Background(), obj, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

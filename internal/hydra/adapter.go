@@ -1,0 +1,281 @@
+package hydra
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	hydraclient "github.com/ory/hydra-client-go/v2"
+)
+
+const (
+	// DefaultTimeout bounds one request to the admin API. Hydra answers in milliseconds; a
+	// request that takes longer is stuck, and the reconciler is better off retrying.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxIdleConnsPerHost keeps enough connections to Hydra open for the reconciler's
+	// workers; Go's default of 2 would make most requests open a new connection.
+	DefaultMaxIdleConnsPerHost = 16
+	// DefaultUserAgent identifies the operator in Hydra's and gateways' access logs.
+	DefaultUserAgent = "oauth2-client-operator"
+
+	// maxPageSize is the largest page Hydra serves; larger requests are capped rather than
+	// refused.
+	maxPageSize = 1000
+)
+
+// Options configures the connection to Hydra's admin API.
+type Options struct {
+	// AdminURL is the base URL of the admin API, such as http://hydra-admin:4445.
+	AdminURL string
+	// Timeout bounds each request; zero means DefaultTimeout.
+	Timeout time.Duration
+	// BearerToken, when set, is sent as "Authorization: Bearer" with every request, for admin
+	// APIs behind an authenticating gateway. It is never logged or put into errors.
+	BearerToken string
+	// CABundle holds PEM certificates to trust for TLS to Hydra, in place of the system's.
+	CABundle []byte
+	// MaxIdleConnsPerHost is how many idle keep-alive connections to keep; zero means
+	// DefaultMaxIdleConnsPerHost.
+	MaxIdleConnsPerHost int
+	// UserAgent is sent with every request; empty means DefaultUserAgent.
+	UserAgent string
+}
+
+// adapter implements Client with the SDK's OAuth2API on one shared HTTP client, so that all
+// reconcilers reuse the same keep-alive connections.
+type adapter struct {
+	api     hydraclient.OAuth2API
+	timeout time.Duration
+}
+
+var _ Client = (*adapter)(nil)
+
+// New returns a Client for the admin API at opts.AdminURL. It does not contact Hydra: the
+// operator must start (and report its health) while Hydra is still down.
+func New(opts Options) (Client, error) {
+	base, err := adminURL(opts.AdminURL)
+	if err != nil {
+		return nil, err
+	}
+	httpClient, err := newHTTPClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	registerMetrics()
+	cfg := hydraclient.NewConfiguration()
+	cfg.Servers = hydraclient.ServerConfigurations{{URL: base}}
+	cfg.HTTPClient = httpClient
+	cfg.UserAgent = withDefault(opts.UserAgent, DefaultUserAgent)
+	if opts.BearerToken != "" {
+		// A request header rather than a transport that adds it: net/http drops request
+		// headers such as Authorization when a redirect leaves the host.
+		cfg.AddDefaultHeader("Authorization", "Bearer "+opts.BearerToken)
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &adapter{api: hydraclient.NewAPIClient(cfg).OAuth2API, timeout: timeout}, nil
+}
+
+// adminURL checks the URL early, so that a typo fails at start-up with a clear message
+// rather than on every request.
+func adminURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("hydra admin URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("hydra admin URL %q: must be an absolute http or https URL", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func newHTTPClient(opts Options) (*http.Client, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = opts.MaxIdleConnsPerHost
+	if transport.MaxIdleConnsPerHost <= 0 {
+		transport.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	}
+	transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
+	if len(opts.CABundle) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(opts.CABundle) {
+			return nil, errors.New("hydra CA bundle: no PEM certificate found")
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{
+		Transport: transport,
+		// The admin API does not redirect. A redirect comes from something in between (a
+		// login page, http to https) and following it would turn a write into a GET.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+func withDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// call runs one SDK request with the per-request timeout, records it in the metrics and
+// converts its error. secret is redacted from whatever Hydra answers.
+func call[T any](ctx context.Context, a *adapter, op, secret string,
+	do func(ctx context.Context) (T, *http.Response, error)) (T, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	start := time.Now()
+	out, resp, err := do(ctx)
+	observe(op, resp, time.Since(start))
+	return out, resp, errorFor(op, resp, err, secret)
+}
+
+// Get implements Client.
+func (a *adapter) Get(ctx context.Context, id string) (*OAuth2Client, error) {
+	if id == "" {
+		return nil, errors.New("hydra get: empty client ID")
+	}
+	c, _, err := call(ctx, a, "get", "", func(ctx context.Context) (*OAuth2Client, *http.Response, error) {
+		return a.api.GetOAuth2Client(ctx, id).Execute()
+	})
+	return c, err
+}
+
+// Create implements Client.
+func (a *adapter) Create(ctx context.Context, c *OAuth2Client) (*OAuth2Client, error) {
+	if err := checkNewID(c.GetClientId()); err != nil {
+		return nil, err
+	}
+	out, _, err := call(ctx, a, "create", c.GetClientSecret(), func(ctx context.Context) (*OAuth2Client, *http.Response, error) {
+		return a.api.CreateOAuth2Client(ctx).OAuth2Client(*c).Execute()
+	})
+	return out, err
+}
+
+// checkNewID refuses client IDs Hydra would store but could never find again: every path
+// with the ID escaped answers 404, so the client would be lost for good.
+func checkNewID(id string) error {
+	if strings.Contains(id, "/") {
+		return &APIError{Op: "create", StatusCode: http.StatusBadRequest, Code: "invalid_client_id",
+			Description: fmt.Sprintf("client ID %q contains '/': Hydra would store it but could never read, update or delete it", id)}
+	}
+	return nil
+}
+
+// Update implements Client.
+func (a *adapter) Update(ctx context.Context, id string, c *OAuth2Client) (*OAuth2Client, error) {
+	if id == "" {
+		return nil, errors.New("hydra update: empty client ID")
+	}
+	out, _, err := call(ctx, a, "update", c.GetClientSecret(), func(ctx context.Context) (*OAuth2Client, *http.Response, error) {
+		return a.api.SetOAuth2Client(ctx, id).OAuth2Client(*c).Execute()
+	})
+	return out, err
+}
+
+// Delete implements Client.
+func (a *adapter) Delete(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("hydra delete: empty client ID")
+	}
+	_, _, err := call(ctx, a, "delete", "", func(ctx context.Context) (struct{}, *http.Response, error) {
+		resp, err := a.api.DeleteOAuth2Client(ctx, id).Execute()
+		return struct{}{}, resp, err
+	})
+	return err
+}
+
+// List implements Client. Hydra's page token is an offset into the clients ordered by ID, so
+// clients created or deleted while List runs can make it skip or repeat one; callers that
+// act on absence (garbage collection) should confirm with Get.
+func (a *adapter) List(ctx context.Context, ownerFilter string, pageSize int, fn func(page []OAuth2Client) error) error {
+	token := ""
+	for {
+		page, next, err := a.listPage(ctx, ownerFilter, pageSize, token)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			// Hydra offers a next link even after the last client.
+			return nil
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		if next == "" || next == token {
+			return nil
+		}
+		token = next
+	}
+}
+
+func (a *adapter) listPage(ctx context.Context, owner string, pageSize int, token string) ([]OAuth2Client, string, error) {
+	page, resp, err := call(ctx, a, "list", "", func(ctx context.Context) ([]OAuth2Client, *http.Response, error) {
+		req := a.api.ListOAuth2Clients(ctx)
+		if pageSize > 0 {
+			req = req.PageSize(int64(min(pageSize, maxPageSize)))
+		}
+		if token != "" {
+			req = req.PageToken(token)
+		}
+		if owner != "" {
+			req = req.Owner(owner)
+		}
+		return req.Execute()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page, nextPageToken(resp.Header.Values("Link")), nil
+}
+
+// nextPageToken returns the page_token of the rel="next" link in Link headers (RFC 8288),
+// or "" when there is none.
+func nextPageToken(links []string) string {
+	for _, header := range links {
+		for _, link := range strings.Split(header, ",") {
+			target, params, ok := strings.Cut(link, ";")
+			if !ok || !hasRelNext(params) {
+				continue
+			}
+			target = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
+			if u, err := url.Parse(target); err == nil {
+				return u.Query().Get("page_token")
+			}
+		}
+	}
+	return ""
+}
+
+func hasRelNext(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if !strings.EqualFold(strings.TrimSpace(name), "rel") {
+			continue
+		}
+		for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(value), `"`)) {
+			if strings.EqualFold(rel, "next") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// statusLabel is the code label of the request metrics: the HTTP status, or "error" when no
+// answer arrived.
+func statusLabel(resp *http.Response) string {
+	if resp == nil {
+		return "error"
+	}
+	return strconv.Itoa(resp.StatusCode)
+}

@@ -1,0 +1,178 @@
+package hydra
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	hydraclient "github.com/ory/hydra-client-go/v2"
+)
+
+// APIError is an answer from Hydra's admin API with a status code that is not a success.
+// It carries Hydra's error code and description; it never carries a client secret.
+type APIError struct {
+	// Op is the operation: get, create, update, delete or list.
+	Op string
+	// StatusCode is the HTTP status code.
+	StatusCode int
+	// Code is Hydra's `error` field, such as invalid_redirect_uri.
+	Code string
+	// Description is Hydra's `error_description` (or `error` when there is none).
+	Description string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Description
+	if msg == "" {
+		msg = e.Code
+	}
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("hydra %s: %d: %s", e.Op, e.StatusCode, msg)
+}
+
+// concurrentUpdateMessage is how Hydra words a write that lost a race inside its database
+// (a serialisation failure). Hydra answers it with 400 although the request was fine, so it
+// must be told apart from a real validation error.
+const concurrentUpdateMessage = "Unable to serialize access due to a concurrent update"
+
+// concurrentUpdate reports whether Hydra blamed a concurrent write rather than the request.
+func (e *APIError) concurrentUpdate() bool {
+	return strings.Contains(e.Code, concurrentUpdateMessage) ||
+		strings.Contains(e.Description, concurrentUpdateMessage)
+}
+
+func statusOf(err error) int {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode
+	}
+	return 0
+}
+
+// IsNotFound reports whether Hydra answered 404.
+func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+// IsConflict reports whether Hydra answered 409 (a client with that ID exists already).
+func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
+
+// IsRejected reports whether Hydra refused the request because of what it asked for: the
+// same request will be refused again, so the caller should report it against the spec and
+// stop retrying until the spec changes. 404 and 409 are excluded because they describe the
+// state of the server, which the caller handles on its own; 429 and Hydra's concurrent-update
+// 400 are excluded because they pass by themselves (see IsTransient).
+func IsRejected(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch s := apiErr.StatusCode; {
+	case s < 400 || s >= 500:
+		return false
+	case s == http.StatusNotFound, s == http.StatusConflict, s == http.StatusTooManyRequests:
+		return false
+	}
+	return !apiErr.concurrentUpdate()
+}
+
+// IsTransient reports whether the same request may well succeed later: Hydra or the network
+// failed, not the request. Callers retry these with backoff instead of reporting them against
+// the spec. A cancelled context is not transient: the caller gave up, nothing is to be retried.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode >= 500 ||
+			apiErr.StatusCode == http.StatusTooManyRequests ||
+			apiErr.concurrentUpdate()
+	}
+	return isTransportError(err)
+}
+
+// isTransportError recognises failures below HTTP: the request may never have reached Hydra,
+// or its answer was cut off.
+func isTransportError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, errBadResponse)
+}
+
+// errBadResponse marks a success status whose body could not be decoded: a proxy in front of
+// Hydra or a truncated answer, which is the server side's fault and worth another try.
+var errBadResponse = errors.New("unreadable response")
+
+// errorFor converts what the SDK returns for one call into the error the adapter returns:
+// an *APIError for any answer that is not a success, or a wrapped transport error. The
+// secret, when not empty, is removed from anything Hydra wrote back, so that an error
+// message, a log line or a status condition can never reveal it.
+func errorFor(op string, resp *http.Response, err error, secret string) error {
+	if resp != nil && resp.StatusCode >= 300 {
+		apiErr := &APIError{Op: op, StatusCode: resp.StatusCode}
+		apiErr.Code, apiErr.Description = errorBody(err)
+		apiErr.Code = redact(apiErr.Code, secret)
+		apiErr.Description = redact(apiErr.Description, secret)
+		return apiErr
+	}
+	if err == nil {
+		return nil
+	}
+	if resp != nil {
+		// The SDK got a success status but could not decode the body; its message is a JSON
+		// decoding error, which quotes no more than a character of the body.
+		return fmt.Errorf("hydra %s: %w: %s", op, errBadResponse, redact(err.Error(), secret))
+	}
+	// Transport errors (*url.Error) name the method and the URL, which hold at most a client
+	// ID, never a secret or the bearer token.
+	return fmt.Errorf("hydra %s: %w", op, err)
+}
+
+// oauth2Error is the JSON shape of Hydra's error answers.
+type oauth2Error struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
+
+// errorBody extracts Hydra's error and error_description. The SDK decodes them into
+// ErrorOAuth2 when the answer is JSON; the raw body is the fallback for answers it could not
+// decode (a content type it does not know, such as one set by a gateway).
+func errorBody(err error) (code, description string) {
+	var sdkErr *hydraclient.GenericOpenAPIError
+	if !errors.As(err, &sdkErr) {
+		return "", ""
+	}
+	if m, ok := sdkErr.Model().(hydraclient.ErrorOAuth2); ok {
+		code, description = m.GetError(), m.GetErrorDescription()
+	} else {
+		var body oauth2Error
+		if json.Unmarshal(sdkErr.Body(), &body) == nil {
+			code, description = body.Error, body.ErrorDescription
+		}
+	}
+	if description == "" {
+		description = code
+	}
+	return code, description
+}
+
+// redact removes secret from s. Hydra does not echo request bodies today; this keeps it that
+// way should a future version or a proxy in between start to.
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "[redacted]")
+}

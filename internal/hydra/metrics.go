@@ -1,0 +1,48 @@
+package hydra
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Request metrics let operators tell a slow or failing Hydra apart from a slow operator, and
+// show how much load reconciliation puts on Hydra. They are served by controller-runtime's
+// metrics endpoint together with the reconciler's own metrics.
+var (
+	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "oauth2_client_operator_hydra_requests_total",
+		Help: "Requests to Hydra's admin API, by operation and HTTP status code (error when no answer arrived).",
+	}, []string{"operation", "code"})
+
+	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "oauth2_client_operator_hydra_request_duration_seconds",
+		Help:    "Duration of requests to Hydra's admin API, by operation.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"operation"})
+
+	registerOnce sync.Once
+)
+
+// registerMetrics registers the collectors on first use. Tests and the manager may build
+// several clients in one process; a collector registered by an earlier copy of the package
+// (as in some test set-ups) is tolerated rather than a panic.
+func registerMetrics() {
+	registerOnce.Do(func() {
+		for _, c := range []prometheus.Collector{requestsTotal, requestDuration} {
+			var already prometheus.AlreadyRegisteredError
+			if err := metrics.Registry.Register(c); err != nil && !errors.As(err, &already) {
+				panic(err)
+			}
+		}
+	})
+}
+
+func observe(op string, resp *http.Response, d time.Duration) {
+	requestsTotal.WithLabelValues(op, statusLabel(resp)).Inc()
+	requestDuration.WithLabelValues(op).Observe(d.Seconds())
+}

@@ -1,0 +1,204 @@
+// Package secrets generates client credentials and renders the Secret that holds them.
+// Everything here is pure except the random generator, so "does the Secret need a write?" is a
+// table-tested function, as in cert-manager's Certificate-to-Secret path.
+package secrets
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+)
+
+// Default key names in the Secret.
+const (
+	DefaultClientIDKey     = "client_id"
+	DefaultClientSecretKey = "client_secret"
+)
+
+// Endpoint keys added when secretTemplate.includeEndpoints is set.
+const (
+	IssuerURLKey             = "issuer_url"
+	TokenEndpointKey         = "token_endpoint"
+	AuthorizationEndpointKey = "authorization_endpoint"
+	JWKSURIKey               = "jwks_uri"
+)
+
+// secretBytes is the entropy of a generated client secret: 256 bits.
+const secretBytes = 32
+
+// Credentials are what an application needs to authenticate as the client.
+type Credentials struct {
+	ClientID     string
+	ClientSecret string // empty for clients that authenticate without a secret
+}
+
+// String never prints the secret, so credentials can't leak through a log line or %v.
+func (c Credentials) String() string { return "Credentials{ClientID:" + c.ClientID + "}" }
+
+// GoString is like String, for %#v.
+func (c Credentials) GoString() string { return c.String() }
+
+// NewSecret returns a client secret with 256 bits from crypto/rand, URL-safe base64 (43 chars).
+func NewSecret() (string, error) {
+	b := make([]byte, secretBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Fingerprint identifies a set of credentials without revealing them: a truncated SHA-256 over
+// a salt (the resource's UID), the client ID and the secret. Kept in status to notice that the
+// Secret changed since the credentials were last registered at Hydra.
+func Fingerprint(salt string, c Credentials) string {
+	h := sha256.New()
+	for _, part := range []string{"oauth2-client-operator/v1", salt, c.ClientID, c.ClientSecret} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Endpoints are the authorization server's public URLs, for secretTemplate.includeEndpoints.
+type Endpoints struct {
+	Issuer, Token, Authorization, JWKS string
+}
+
+// EndpointsFromPublicURL derives Hydra's endpoints from its public base URL.
+func EndpointsFromPublicURL(publicURL string) Endpoints {
+	if publicURL == "" {
+		return Endpoints{}
+	}
+	base := publicURL
+	for len(base) > 0 && base[len(base)-1] == '/' {
+		base = base[:len(base)-1]
+	}
+	return Endpoints{
+		Issuer:        base,
+		Token:         base + "/oauth2/token",
+		Authorization: base + "/oauth2/auth",
+		JWKS:          base + "/.well-known/jwks.json",
+	}
+}
+
+// KeyNames returns the Secret keys for the client ID and secret.
+func KeyNames(t *v1alpha1.SecretTemplate) (idKey, secretKey string) {
+	idKey, secretKey = DefaultClientIDKey, DefaultClientSecretKey
+	if t != nil && t.ClientIDKey != "" {
+		idKey = t.ClientIDKey
+	}
+	if t != nil && t.ClientSecretKey != "" {
+		secretKey = t.ClientSecretKey
+	}
+	return idKey, secretKey
+}
+
+// Read returns the credentials stored in a Secret under the template's key names.
+func Read(s *corev1.Secret, t *v1alpha1.SecretTemplate) Credentials {
+	idKey, secretKey := KeyNames(t)
+	return Credentials{ClientID: string(s.Data[idKey]), ClientSecret: string(s.Data[secretKey])}
+}
+
+// Desired is the content the operator wants in a Secret it manages.
+type Desired struct {
+	Data        map[string][]byte
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// Render computes the managed Secret's content for the credentials and template. The
+// resource's own labels and annotations are never copied: Argo CD's tracking label on the
+// resource would otherwise make Argo CD prune the Secret.
+func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints) Desired {
+	idKey, secretKey := KeyNames(t)
+	d := Desired{
+		Data:        map[string][]byte{idKey: []byte(c.ClientID)},
+		Labels:      map[string]string{},
+		Annotations: map[string]string{},
+	}
+	if c.ClientSecret != "" {
+		d.Data[secretKey] = []byte(c.ClientSecret)
+	}
+	if t != nil {
+		maps.Copy(d.Labels, t.Labels)
+		maps.Copy(d.Annotations, t.Annotations)
+		if t.IncludeEndpoints && ep.Issuer != "" {
+			d.Data[IssuerURLKey] = []byte(ep.Issuer)
+			d.Data[TokenEndpointKey] = []byte(ep.Token)
+			d.Data[AuthorizationEndpointKey] = []byte(ep.Authorization)
+			d.Data[JWKSURIKey] = []byte(ep.JWKS)
+		}
+	}
+	// Set last, so a template can't override what the operator relies on.
+	d.Labels[v1alpha1.ManagedByLabel] = v1alpha1.ManagedByValue
+	d.Annotations[v1alpha1.CredentialsHashAnnotation] = Fingerprint("", c)
+	return d
+}
+
+// operatorKeys are keys the operator may have written before; a managed Secret that still has
+// one the desired content lacks needs a write to remove it (server-side apply drops it).
+func operatorKeys(t *v1alpha1.SecretTemplate) []string {
+	idKey, secretKey := KeyNames(t)
+	return []string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey,
+		IssuerURLKey, TokenEndpointKey, AuthorizationEndpointKey, JWKSURIKey}
+}
+
+// NeedsWrite reports whether the existing managed Secret differs from the desired content or
+// lacks the controller reference, so that a reconcile with nothing to do writes nothing.
+// Labels, annotations and keys others added are not a reason to write: they survive apply.
+func NeedsWrite(existing *corev1.Secret, d Desired, t *v1alpha1.SecretTemplate, owner metav1.OwnerReference) bool {
+	if existing == nil {
+		return true
+	}
+	for k, v := range d.Data {
+		if string(existing.Data[k]) != string(v) {
+			return true
+		}
+	}
+	for _, k := range operatorKeys(t) {
+		if _, want := d.Data[k]; !want {
+			if _, has := existing.Data[k]; has {
+				return true
+			}
+		}
+	}
+	for k, v := range d.Labels {
+		if existing.Labels[k] != v {
+			return true
+		}
+	}
+	for k, v := range d.Annotations {
+		if existing.Annotations[k] != v {
+			return true
+		}
+	}
+	return !slices.ContainsFunc(existing.OwnerReferences, func(r metav1.OwnerReference) bool {
+		return r.UID == owner.UID && r.Controller != nil && *r.Controller
+	})
+}
+
+// ApplyConfiguration is the server-side apply request for the managed Secret. owner is nil when
+// the Secret is being released (deletionPolicy Orphan), so that it outlives the resource.
+func ApplyConfiguration(namespace, name string, d Desired, owner *metav1.OwnerReference) *corev1ac.SecretApplyConfiguration {
+	ac := corev1ac.Secret(name, namespace).
+		WithType(corev1.SecretTypeOpaque).
+		WithLabels(d.Labels).
+		WithAnnotations(d.Annotations).
+		WithData(d.Data)
+	if owner != nil {
+		ac.WithOwnerReferences(metav1ac.OwnerReference().
+			WithAPIVersion(owner.APIVersion).WithKind(owner.Kind).WithName(owner.Name).WithUID(owner.UID).
+			WithController(true).WithBlockOwnerDeletion(true))
+	}
+	return ac
+}
