@@ -7,6 +7,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -113,21 +114,23 @@ func TestValidationAtApplyTime(t *testing.T) {
 // TestClientIDIsImmutable checks the transition rule: clientID can't be changed, added or removed.
 func TestClientIDIsImmutable(t *testing.T) {
 	ns := newNamespace(t, "immutable")
-	ctx := context.Background()
-	obj := serviceClient(ns, "fixed")
-	obj.Spec.ClientID = "fixed-" + ns
-	create(t, obj)
-	for _, id := range []string{"other-" + ns, ""} {
-		obj.Spec.ClientID = id
-		err := k8s.Update(ctx, obj, client.DryRunAll)
-		if err == nil || !strings.Contains(err.Error(), "clientID is immutable") {
-			t.Fatalf("changing clientID to %q: %v", id, err)
-		}
-	}
+	fixed := serviceClient(ns, "fixed")
+	fixed.Spec.ClientID = "fixed-" + ns
+	create(t, fixed)
 	loose := serviceClient(ns, "loose")
 	create(t, loose)
-	loose.Spec.ClientID = "added-later"
-	if err := k8s.Update(ctx, loose, client.DryRunAll); err == nil || !strings.Contains(err.Error(), "clientID is immutable") {
-		t.Fatalf("adding a clientID: %v", err)
+	cases := []struct {
+		obj   *v1alpha1.OAuth2Client
+		patch string
+	}{
+		{fixed, `{"spec":{"clientID":"other"}}`},
+		{fixed, `{"spec":{"clientID":null}}`},
+		{loose, `{"spec":{"clientID":"added-later"}}`},
+	}
+	for _, tc := range cases {
+		err := k8s.Patch(context.Background(), tc.obj.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(tc.patch)), client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "clientID is immutable") {
+			t.Fatalf("%s %s: %v", tc.obj.Name, tc.patch, err)
+		}
 	}
 }

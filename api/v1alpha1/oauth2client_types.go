@@ -158,7 +158,6 @@ type OAuth2ClientSpec struct {
 	// +optional
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:pruning:PreserveUnknownFields
-	// +kubebuilder:validation:XValidation:rule="has(self.keys)",message="jwks must be a JSON Web Key Set: an object with a keys list"
 	JWKS *apiextensionsv1.JSON `json:"jwks,omitempty"`
 
 	// skipConsent skips the consent screen for this client. Only for first-party applications.

@@ -7,11 +7,14 @@
 --
 -- The operator follows the kstatus conventions: Ready is always present once the operator has
 -- seen the resource; Reconciling and Stalled are present only while they are true; and
--- status.observedGeneration is the generation that the conditions describe. The rows below are
--- checked top to bottom; the first that matches decides:
+-- status.observedGeneration is the last generation the operator is done with (applied: Ready, or
+-- refused for good: Stalled). The rows below are checked top to bottom; the first that matches
+-- decides:
 --
 --   state                                               health       message
---   no status, or observedGeneration < generation       Progressing  Waiting for the operator...
+--   no status                                           Progressing  Waiting for the operator
+--   observedGeneration < generation (or none)           Progressing  the Reconciling message, or
+--                                                                    Waiting for the operator...
 --   Stalled=True                                        Degraded     the Stalled message
 --   Reconciling=True                                    Progressing  the Reconciling message
 --   Ready=True                                          Healthy      the Ready message
@@ -55,22 +58,6 @@ if obj.status == nil then
   return hs
 end
 
-local generation = nil
-if obj.metadata ~= nil then
-  generation = obj.metadata.generation
-end
-local observed = obj.status.observedGeneration
-if generation ~= nil and (observed == nil or observed < generation) then
-  hs.status = "Progressing"
-  if observed == nil then
-    hs.message = "Waiting for the operator to observe generation " .. generation
-  else
-    hs.message = "Waiting for the operator to observe generation " .. generation ..
-      " (observed " .. observed .. ")"
-  end
-  return hs
-end
-
 local ready = nil
 local reconciling = nil
 local stalled = nil
@@ -84,6 +71,27 @@ if obj.status.conditions ~= nil then
       stalled = c
     end
   end
+end
+
+-- The conditions describe status.observedGeneration. While that is older than the spec, the
+-- operator has not finished with the current spec: whatever Ready or Stalled say is about an
+-- older one. Show what the operator is doing, if it says so.
+local generation = nil
+if obj.metadata ~= nil then
+  generation = obj.metadata.generation
+end
+local observed = obj.status.observedGeneration
+if generation ~= nil and (observed == nil or observed < generation) then
+  hs.status = "Progressing"
+  if reconciling ~= nil and reconciling.status == "True" then
+    hs.message = conditionMessage(reconciling)
+  elseif observed == nil then
+    hs.message = "Waiting for the operator to observe generation " .. generation
+  else
+    hs.message = "Waiting for the operator to observe generation " .. generation ..
+      " (observed " .. observed .. ")"
+  end
+  return hs
 end
 
 if stalled ~= nil and stalled.status == "True" then

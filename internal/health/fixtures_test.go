@@ -176,6 +176,38 @@ var healthCases = []healthCase{
 		kstatus:     ksCurrent,
 	},
 	{
+		// What the controller writes on its first pass: it leaves observedGeneration alone until
+		// it is done with a generation (Ready or Stalled).
+		name: "first reconcile, no generation done yet",
+		fixture: fixture{generation: 1, observedGeneration: -1, conditions: []cond{
+			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonProgressing, msgRegistering},
+			{v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonProgressing, msgRegistering},
+		}},
+		argoStatus:  argoProgressing,
+		argoMessage: msgRegistering,
+		kstatus:     ksInProgress,
+	},
+	{
+		name: "retrying a changed spec while Hydra is unavailable",
+		fixture: fixture{generation: 3, observedGeneration: 2, conditions: []cond{
+			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonHydraUnavailable, msgUnavailable},
+			{v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonHydraUnavailable, msgUnavailable},
+		}},
+		argoStatus:  argoProgressing,
+		argoMessage: msgUnavailable,
+		kstatus:     ksInProgress,
+	},
+	{
+		name: "waiting for an externally written Secret",
+		fixture: fixture{generation: 1, observedGeneration: -1, conditions: []cond{
+			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonSecretNotFound, msgNoSecret},
+			{v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonSecretNotFound, msgNoSecret},
+		}},
+		argoStatus:  argoProgressing,
+		argoMessage: msgNoSecret,
+		kstatus:     ksInProgress,
+	},
+	{
 		name: "reconciling",
 		fixture: fixture{generation: 1, observedGeneration: 1, conditions: []cond{
 			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonProgressing, msgRegistering},

@@ -1,0 +1,152 @@
+package secrets
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+)
+
+func TestNewSecretHasEnoughEntropy(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		s, err := NewSecret()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s) != 43 || seen[s] {
+			t.Fatalf("secret %d chars long or repeated", len(s))
+		}
+		seen[s] = true
+	}
+}
+
+func TestCredentialsNeverPrintTheSecret(t *testing.T) {
+	c := Credentials{ClientID: "id", ClientSecret: "very-secret-value"}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(format, c); strings.Contains(out, "very-secret-value") {
+			t.Fatalf("%s prints the secret: %s", format, out)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	a := Credentials{ClientID: "id", ClientSecret: "secret-1"}
+	b := Credentials{ClientID: "id", ClientSecret: "secret-2"}
+	if Fingerprint("uid", a) != Fingerprint("uid", a) {
+		t.Fatal("not deterministic")
+	}
+	if Fingerprint("uid", a) == Fingerprint("uid", b) || Fingerprint("uid", a) == Fingerprint("other", a) {
+		t.Fatal("different credentials or salts give the same fingerprint")
+	}
+	// Field boundaries matter: ("ab","c") and ("a","bc") must differ.
+	if Fingerprint("", Credentials{ClientID: "ab", ClientSecret: "c"}) == Fingerprint("", Credentials{ClientID: "a", ClientSecret: "bc"}) {
+		t.Fatal("fingerprint is ambiguous across field boundaries")
+	}
+}
+
+func TestRender(t *testing.T) {
+	ep := EndpointsFromPublicURL("https://auth.example.com/")
+	creds := Credentials{ClientID: "id", ClientSecret: "secret"}
+	cases := []struct {
+		name      string
+		creds     Credentials
+		template  *v1alpha1.SecretTemplate
+		wantKeys  []string
+		wantLabel map[string]string
+	}{
+		{"defaults", creds, nil, []string{"client_id", "client_secret"}, nil},
+		{"public client has no secret key", Credentials{ClientID: "id"}, nil, []string{"client_id"}, nil},
+		{"custom key names", creds, &v1alpha1.SecretTemplate{ClientIDKey: "ID", ClientSecretKey: "SECRET"}, []string{"ID", "SECRET"}, nil},
+		{"endpoints", creds, &v1alpha1.SecretTemplate{IncludeEndpoints: true},
+			[]string{"authorization_endpoint", "client_id", "client_secret", "issuer_url", "jwks_uri", "token_endpoint"}, nil},
+		{"template labels; managed-by cannot be overridden", creds,
+			&v1alpha1.SecretTemplate{Labels: map[string]string{"team": "a", v1alpha1.ManagedByLabel: "someone"}},
+			[]string{"client_id", "client_secret"}, map[string]string{"team": "a", v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Render(tc.creds, tc.template, ep)
+			var keys []string
+			for k := range d.Data {
+				keys = append(keys, k)
+			}
+			if fmt.Sprint(sorted(keys)) != fmt.Sprint(tc.wantKeys) {
+				t.Fatalf("keys %v, want %v", sorted(keys), tc.wantKeys)
+			}
+			for k, v := range tc.wantLabel {
+				if d.Labels[k] != v {
+					t.Fatalf("label %s=%q, want %q", k, d.Labels[k], v)
+				}
+			}
+			if d.Labels[v1alpha1.ManagedByLabel] != v1alpha1.ManagedByValue || d.Annotations[v1alpha1.CredentialsHashAnnotation] == "" {
+				t.Fatal("the managed-by label and the credentials hash must always be set")
+			}
+		})
+	}
+	if got := string(Render(creds, &v1alpha1.SecretTemplate{IncludeEndpoints: true}, ep).Data[TokenEndpointKey]); got != "https://auth.example.com/oauth2/token" {
+		t.Fatalf("token endpoint %q", got)
+	}
+}
+
+func TestNeedsWrite(t *testing.T) {
+	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "OAuth2Client", Name: "app", UID: "uid-1", Controller: ptr.To(true)}
+	creds := Credentials{ClientID: "id", ClientSecret: "secret"}
+	desired := Render(creds, nil, Endpoints{})
+	current := func(mutate func(*corev1.Secret)) *corev1.Secret {
+		s := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{
+				Labels:          map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
+				Annotations:     map[string]string{v1alpha1.CredentialsHashAnnotation: Fingerprint("", creds)},
+				OwnerReferences: []metav1.OwnerReference{owner},
+			},
+			Data: map[string][]byte{"client_id": []byte("id"), "client_secret": []byte("secret")},
+		}
+		mutate(s)
+		return s
+	}
+	cases := []struct {
+		name     string
+		existing *corev1.Secret
+		template *v1alpha1.SecretTemplate
+		want     bool
+	}{
+		{"missing", nil, nil, true},
+		{"up to date", current(func(*corev1.Secret) {}), nil, false},
+		{"foreign labels, annotations and keys are not a reason", current(func(s *corev1.Secret) {
+			s.Labels["argocd.argoproj.io/instance"] = "x"
+			s.Annotations["reloader"] = "y"
+			s.Data["extra"] = []byte("z")
+		}), nil, false},
+		{"client_id edited", current(func(s *corev1.Secret) { s.Data["client_id"] = []byte("other") }), nil, true},
+		{"key deleted", current(func(s *corev1.Secret) { delete(s.Data, "client_secret") }), nil, true},
+		{"managed-by label removed", current(func(s *corev1.Secret) { delete(s.Labels, v1alpha1.ManagedByLabel) }), nil, true},
+		{"owner reference removed", current(func(s *corev1.Secret) { s.OwnerReferences = nil }), nil, true},
+		{"stale key from an earlier key name", current(func(s *corev1.Secret) { s.Data["ID"] = []byte("id") }),
+			&v1alpha1.SecretTemplate{}, false},
+		{"leftover secret after switching to a public client", current(func(*corev1.Secret) {}), nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NeedsWrite(tc.existing, desired, tc.template, owner); got != tc.want {
+				t.Fatalf("NeedsWrite = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	public := Render(Credentials{ClientID: "id"}, nil, Endpoints{})
+	if !NeedsWrite(current(func(*corev1.Secret) {}), public, nil, owner) {
+		t.Fatal("a client_secret left over after switching to a public client must be removed")
+	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,191 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ModuleRoot returns the folder of the go.mod that contains the working directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// BuildOperator builds the operator binary (./cmd of the module in moduleRoot) to out, the
+// way `make build` does. Compiler output goes to log.
+func BuildOperator(ctx context.Context, moduleRoot, out string, log io.Writer) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd")
+	cmd.Dir = moduleRoot
+	if log == nil {
+		log = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build -o %s ./cmd: %w", out, err)
+	}
+	return nil
+}
+
+// OperatorOptions configures an operator process.
+type OperatorOptions struct {
+	// Bin is the operator binary (bin/manager).
+	Bin string
+	// Kubeconfig is passed as --kubeconfig.
+	Kubeconfig string
+	// HydraAdminURL and HydraPublicURL are passed as --hydra-admin-url and --hydra-public-url.
+	HydraAdminURL, HydraPublicURL string
+	// Args are further flags, such as --sync-period=5s or --zap-devel.
+	Args []string
+	// Env adds environment variables (KEY=VALUE).
+	Env []string
+	// Log receives the operator's output; nil discards it.
+	Log io.Writer
+	// ReadyTimeout bounds the wait for /readyz; zero means 60 seconds.
+	ReadyTimeout time.Duration
+}
+
+// Operator is a running operator process. Its metrics endpoint is disabled and its health
+// probes listen on a free loopback port.
+type Operator struct {
+	opts      OperatorOptions
+	probePort int
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	waitErr error
+}
+
+// StartOperator starts the operator binary as a separate process and waits until its
+// /readyz answers 200.
+func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error) {
+	if opts.Bin == "" {
+		return nil, errors.New("no operator binary given")
+	}
+	if opts.HydraAdminURL == "" {
+		return nil, errors.New("no Hydra admin URL given")
+	}
+	ports, err := FreePorts(1)
+	if err != nil {
+		return nil, err
+	}
+	o := &Operator{opts: opts, probePort: ports[0]}
+	args := []string{
+		"--kubeconfig=" + opts.Kubeconfig,
+		"--hydra-admin-url=" + opts.HydraAdminURL,
+		"--metrics-bind-address=0",
+		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(o.probePort),
+	}
+	if opts.HydraPublicURL != "" {
+		args = append(args, "--hydra-public-url="+opts.HydraPublicURL)
+	}
+	args = append(args, opts.Args...)
+	// Not bound to ctx: the process must outlive the start-up context; Stop ends it.
+	cmd := exec.Command(opts.Bin, args...)
+	cmd.Env = append(os.Environ(), opts.Env...)
+	if opts.Kubeconfig != "" {
+		cmd.Env = append(cmd.Env, "KUBECONFIG="+opts.Kubeconfig)
+	}
+	out := opts.Log
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	// Its own process group, so a terminal's Ctrl-C reaches only the parent, which stops the
+	// operator in order; and killed with the parent if the parent dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the operator: %w", err)
+	}
+	o.cmd, o.done = cmd, make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		o.mu.Lock()
+		o.waitErr = err
+		o.mu.Unlock()
+		close(o.done)
+	}()
+	if err := o.waitReady(ctx); err != nil {
+		o.Stop()
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *Operator) waitReady(ctx context.Context) error {
+	timeout := o.opts.ReadyTimeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", o.probePort)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-o.done:
+			return fmt.Errorf("the operator exited before it was ready: %v", o.ExitErr())
+		case <-ctx.Done():
+			return fmt.Errorf("the operator is not ready at %s: %w", url, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Done is closed when the process has exited.
+func (o *Operator) Done() <-chan struct{} { return o.done }
+
+// ExitErr is the process's exit error once Done is closed (nil for exit status 0).
+func (o *Operator) ExitErr() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.waitErr
+}
+
+// Pid is the operator's process ID.
+func (o *Operator) Pid() int { return o.cmd.Process.Pid }
+
+// Stop sends SIGTERM, which the operator handles by shutting down cleanly, and SIGKILL to the
+// process group if it has not exited within 15 seconds. It waits for the exit.
+func (o *Operator) Stop() {
+	select {
+	case <-o.done:
+		return
+	default:
+	}
+	_ = o.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-o.done:
+	case <-time.After(15 * time.Second):
+		_ = syscall.Kill(-o.cmd.Process.Pid, syscall.SIGKILL)
+		<-o.done
+	}
+}
