@@ -37,6 +37,7 @@ type options struct {
 	hydraTokenFile, hydraCAFile         string
 	hydraTimeout                        time.Duration
 	hydraMaxIdleConns                   int
+	hydraPageSize                       int
 	metricsAddr, probeAddr              string
 	leaderElect                         bool
 	leaderElectionNamespace             string
@@ -65,6 +66,7 @@ func parseFlags() options {
 	fs.StringVar(&o.hydraCAFile, "hydra-ca-file", env("HYDRA_CA_FILE", ""), "PEM CA bundle to verify Hydra's TLS certificate [HYDRA_CA_FILE]")
 	fs.DurationVar(&o.hydraTimeout, "hydra-timeout", envDuration("HYDRA_TIMEOUT", 10*time.Second), "Timeout of one request to Hydra [HYDRA_TIMEOUT]")
 	fs.IntVar(&o.hydraMaxIdleConns, "hydra-max-idle-conns", envInt("HYDRA_MAX_IDLE_CONNS", 16), "Keep-alive connections kept open to Hydra [HYDRA_MAX_IDLE_CONNS]")
+	fs.IntVar(&o.hydraPageSize, "hydra-list-page-size", envInt("HYDRA_LIST_PAGE_SIZE", 500), "Clients per page when the periodic drift check lists Hydra's clients (Hydra allows up to 1000) [HYDRA_LIST_PAGE_SIZE]")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", env("METRICS_BIND_ADDRESS", ":8080"), "Address of the Prometheus metrics endpoint; 0 disables it [METRICS_BIND_ADDRESS]")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", env("HEALTH_PROBE_BIND_ADDRESS", ":8081"), "Address of /healthz and /readyz [HEALTH_PROBE_BIND_ADDRESS]")
 	fs.BoolVar(&o.leaderElect, "leader-elect", envBool("LEADER_ELECT", false), "Elect a leader among replicas with a Lease named "+LeaderElectionID+" [LEADER_ELECT]")
@@ -125,6 +127,10 @@ func run(o options) error {
 		Endpoints:               secrets.EndpointsFromPublicURL(o.hydraPublicURL),
 		Policy:                  controllers.NamespacePolicy{ClientIDNamespaces: namespaceList(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
 		MaxConcurrentReconciles: o.concurrency,
+		Scanner: &controllers.DriftScanner{
+			Reader: mgr.GetClient(), Hydra: hydraClient,
+			Interval: o.syncPeriod, PageSize: o.hydraPageSize, StartupGrace: time.Minute,
+		},
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)

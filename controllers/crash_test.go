@@ -356,5 +356,44 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 	if counting.hydraReads > n {
 		t.Fatalf("a resync of %d clients read Hydra %d times", n, counting.hydraReads)
 	}
-	t.Logf("resync of %d Ready clients: %d Hydra reads, 0 writes", n, counting.hydraReads)
+	t.Logf("resync of %d Ready clients without the scanner: %d Hydra reads, 0 writes", n, counting.hydraReads)
+
+	// With the drift scanner, as the operator runs: one paged list for all clients, and the
+	// resync (or a restart) that follows reads no client on its own.
+	scanning := &faults{}
+	r = directReconciler(scanning)
+	r.Scanner = &DriftScanner{Reader: k8s, Hydra: r.Hydra, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute}
+	if _, _, err := r.Scanner.scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if scanning.hydraReads != 1 {
+		t.Fatalf("the scan made %d list calls, want 1", scanning.hydraReads)
+	}
+	for _, key := range keys {
+		if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if scanning.hydraReads != 1 || scanning.hydraWrites != 0 || scanning.apiWrites != 0 {
+		t.Fatalf("after a scan, a resync of %d clients made %d Hydra reads, %d Hydra writes, %d API writes; want 1, 0, 0",
+			n, scanning.hydraReads, scanning.hydraWrites, scanning.apiWrites)
+	}
+
+	// A client changed at Hydra is not verified by the scan, so its resource is queued.
+	id := ownedClients(t, ns, keys[0].Name)[0].GetClientId()
+	tampered, err := hydraAPI.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered.SetScope("everything")
+	if _, err := hydraAPI.Update(context.Background(), id, tampered); err != nil {
+		t.Fatal(err)
+	}
+	_, queued, err := r.Scanner.scan(context.Background())
+	if err != nil || queued != 1 {
+		t.Fatalf("scan after tampering queued %d resources (err %v), want 1", queued, err)
+	}
+	if got := (<-r.Scanner.Events()).Object.GetName(); got != keys[0].Name {
+		t.Fatalf("queued %s, want %s", got, keys[0].Name)
+	}
 }

@@ -20,7 +20,9 @@ import (
 // resource, with these credentials; makes no write when that is already so; never touches a
 // client that belongs to another resource. A client missing at Hydra (deleted by hand, or lost
 // with an in-memory database) is created again with the same ID and the Secret's secret.
-func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials) error {
+// A settled resource that the drift scanner has just seen in sync is not read again, unless
+// fullCheck (a reconcile request annotation) asks for it.
+func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials, fullCheck bool) error {
 	if err := r.Policy.check(obj, creds.ClientID); err != nil {
 		return err
 	}
@@ -29,6 +31,15 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
 	}
 	fingerprint := secrets.Fingerprint(string(obj.UID), creds)
+	if !fullCheck && r.Scanner != nil && isSettled(obj) &&
+		obj.Status.ClientID == creds.ClientID && obj.Status.CredentialsFingerprint == fingerprint {
+		switch r.Scanner.verdictFor(obj) {
+		case verdictInSync:
+			return nil
+		case verdictScanSoon:
+			return errScanPending
+		}
+	}
 
 	actual, err := r.Hydra.Get(ctx, creds.ClientID)
 	if hydra.IsNotFound(err) {

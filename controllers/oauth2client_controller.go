@@ -8,13 +8,13 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"golang.org/x/time/rate"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,8 +23,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
@@ -54,6 +56,9 @@ type OAuth2ClientReconciler struct {
 	Policy NamespacePolicy
 	// MaxConcurrentReconciles bounds parallel reconciles (and so parallel Hydra requests).
 	MaxConcurrentReconciles int
+	// Scanner, when set, does the periodic drift check for all clients with paged list reads;
+	// without it every Ready client is re-read on its own every SyncPeriod.
+	Scanner *DriftScanner
 }
 
 // +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients,verbs=get;list;watch;update;patch
@@ -64,9 +69,16 @@ type OAuth2ClientReconciler struct {
 
 // SetupWithManager registers the reconciler: it watches OAuth2Clients and the Secrets it owns.
 func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.OAuth2Client{}, builder.WithPredicates(needsReconcile())).
-		Owns(&corev1.Secret{}).
+		Owns(&corev1.Secret{})
+	if r.Scanner != nil {
+		if err := mgr.Add(r.Scanner); err != nil {
+			return err
+		}
+		b = b.WatchesRawSource(source.Channel(r.Scanner.Events(), &handler.EnqueueRequestForObject{}))
+	}
+	return b.
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
 			RateLimiter:             retryRateLimiter(),
@@ -119,13 +131,15 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	obj.Status.SecretName = secretName(obj)
-	if v, ok := obj.Annotations[v1alpha1.RequestedAtAnnotation]; ok {
-		obj.Status.LastHandledRequestedAt = v
+	requested, isRequested := obj.Annotations[v1alpha1.RequestedAtAnnotation]
+	fullCheck := isRequested && requested != obj.Status.LastHandledRequestedAt
+	if isRequested {
+		obj.Status.LastHandledRequestedAt = requested
 	}
 
 	creds, err := r.reconcileCredentials(ctx, obj)
 	if err == nil {
-		err = r.reconcileHydraClient(ctx, obj, creds)
+		err = r.reconcileHydraClient(ctx, obj, creds, fullCheck)
 	}
 	return r.summarize(ctx, obj, err)
 }
@@ -137,8 +151,13 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 	var stalled *stalledError
 	var waiting *waitingError
 	switch {
+	case errors.Is(err, errScanPending):
+		return ctrl.Result{RequeueAfter: jitter(2 * time.Second)}, nil
 	case err == nil:
 		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
+		if r.Scanner != nil {
+			return ctrl.Result{}, nil // the scanner re-checks it
+		}
 		return ctrl.Result{RequeueAfter: jitter(r.SyncPeriod)}, nil
 	case errors.As(err, &stalled):
 		setStalled(obj, stalled.reason, stalled.message)
@@ -223,6 +242,10 @@ func jitter(d time.Duration) time.Duration {
 	}
 	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
 }
+
+// errScanPending defers a settled resource until the drift scanner's first scan tells whether
+// Hydra still holds its client, so that a restart costs a few list pages, not a read per client.
+var errScanPending = errors.New("waiting for the first drift scan")
 
 // stalledError ends a pass without retry: the spec (or the environment) has to change first.
 type stalledError struct{ reason, message string }

@@ -137,6 +137,10 @@ func startManager(ctx context.Context) (func(), error) {
 		Hydra: hydraAPI, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
 		Policy: NamespacePolicy{AdoptionNamespaces: []string{"adopters"}},
+		Scanner: &DriftScanner{
+			Reader: mgr.GetClient(), Hydra: hydraAPI,
+			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
+		},
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, err

@@ -550,3 +550,5 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
