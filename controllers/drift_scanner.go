@@ -102,6 +102,21 @@ func (s *DriftScanner) verdictFor(obj *v1alpha1.OAuth2Client) verdict {
 	return verdictUnknown
 }
 
+// markInSync records that the reconciler has just made Hydra's client match this generation,
+// so the pass its own Secret and status writes trigger need not read Hydra again. Safe on a nil
+// scanner, which keeps no such record.
+func (s *DriftScanner) markInSync(obj *v1alpha1.OAuth2Client) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.verified == nil {
+		s.verified = map[types.UID]int64{}
+	}
+	s.verified[obj.UID] = obj.Generation
+}
+
 // scan compares Hydra's clients, page by page, with the settled resources in the cache.
 func (s *DriftScanner) scan(ctx context.Context) (checked, queued int, err error) {
 	list := &v1alpha1.OAuth2ClientList{}

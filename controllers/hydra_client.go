@@ -41,6 +41,11 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		}
 	}
 
+	if obj.Status.ClientID == "" {
+		// Never registered as far as status knows: create straight away. After a crash that
+		// came before the status write, Hydra answers 409 and the next pass reads the client.
+		return r.createClient(ctx, obj, desired, creds, fingerprint)
+	}
 	actual, err := r.Hydra.Get(ctx, creds.ClientID)
 	if hydra.IsNotFound(err) {
 		return r.createClient(ctx, obj, desired, creds, fingerprint)
@@ -48,6 +53,22 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 	if err != nil {
 		return classify(err)
 	}
+	return r.compareAndUpdate(ctx, obj, actual, desired, creds, fingerprint)
+}
+
+// existingClient handles a create that found the ID taken: by this resource's own earlier pass
+// that crashed before writing status, by another resource, or by someone outside the operator.
+func (r *OAuth2ClientReconciler) existingClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
+	actual, err := r.Hydra.Get(ctx, creds.ClientID)
+	if err != nil {
+		return classify(err)
+	}
+	return r.compareAndUpdate(ctx, obj, actual, desired, creds, fingerprint)
+}
+
+// compareAndUpdate writes to Hydra only when its client differs from the desired one or the
+// Secret's credentials have not been registered yet.
+func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1alpha1.OAuth2Client, actual, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
 	if err := r.checkOwnership(obj, actual); err != nil {
 		return err
 	}
@@ -58,6 +79,7 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 			return err
 		}
 	}
+	r.Scanner.markInSync(obj)
 	obj.Status.ClientID, obj.Status.CredentialsFingerprint = creds.ClientID, fingerprint
 	return nil
 }
@@ -69,11 +91,11 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 	}
 	if _, err := r.Hydra.Create(ctx, &withSecret); err != nil {
 		if hydra.IsConflict(err) {
-			// Created by someone else since our read: the next pass reads it and checks ownership.
-			return fmt.Errorf("client %q appeared at Hydra while being created: %w", creds.ClientID, err)
+			return r.existingClient(ctx, obj, desired, creds, fingerprint)
 		}
 		return classify(err)
 	}
+	r.Scanner.markInSync(obj)
 	obj.Status.ClientID, obj.Status.CredentialsFingerprint = creds.ClientID, fingerprint
 	ctrl.LoggerFrom(ctx).Info("Created Hydra client", "clientID", creds.ClientID)
 	r.event(obj, corev1.EventTypeNormal, "Created", fmt.Sprintf("Created client %s at Hydra", creds.ClientID))

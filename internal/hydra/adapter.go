@@ -158,7 +158,17 @@ func (a *adapter) Create(ctx context.Context, c *OAuth2Client) (*OAuth2Client, e
 	out, _, err := call(ctx, a, "create", c.GetClientSecret(), func(ctx context.Context) (*OAuth2Client, *http.Response, error) {
 		return a.api.CreateOAuth2Client(ctx).OAuth2Client(*c).Execute()
 	})
-	return out, err
+	return withoutRegistrationToken(out), err
+}
+
+// withoutRegistrationToken drops the registration access token Hydra returns with a new
+// client. It is a credential for the dynamic client registration endpoint, which the operator
+// never uses; dropping it keeps it out of anything that logs or stores the returned client.
+func withoutRegistrationToken(c *OAuth2Client) *OAuth2Client {
+	if c != nil {
+		c.RegistrationAccessToken = nil
+	}
+	return c
 }
 
 // checkNewID refuses client IDs Hydra would store but could never find again: every path
@@ -179,7 +189,7 @@ func (a *adapter) Update(ctx context.Context, id string, c *OAuth2Client) (*OAut
 	out, _, err := call(ctx, a, "update", c.GetClientSecret(), func(ctx context.Context) (*OAuth2Client, *http.Response, error) {
 		return a.api.SetOAuth2Client(ctx, id).OAuth2Client(*c).Execute()
 	})
-	return out, err
+	return withoutRegistrationToken(out), err
 }
 
 // Delete implements Client.

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// hydraAdmin is the harness's own minimal client of Hydra's admin API. It is independent of
+// the operator's adapter so that the harness measures, not shares, the operator's code.
+type hydraAdmin struct {
+	base string
+	http *http.Client
+}
+
+func newHydraAdmin(base string, conns int) *hydraAdmin {
+	return &hydraAdmin{base: strings.TrimSuffix(base, "/"), http: &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}}
+}
+
+// hydraClient is the part of Hydra's client representation the harness reads and writes.
+type hydraClient struct {
+	ClientID                string   `json:"client_id"`
+	ClientSecret            string   `json:"client_secret,omitempty"`
+	ClientName              string   `json:"client_name,omitempty"`
+	GrantTypes              []string `json:"grant_types,omitempty"`
+	Scope                   string   `json:"scope,omitempty"`
+	Owner                   string   `json:"owner,omitempty"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
+}
+
+func (h *hydraAdmin) do(ctx context.Context, method, path string, body any, want int) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, h.base+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("User-Agent", harnessUserAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp, nil, err
+	}
+	if resp.StatusCode != want {
+		return resp, data, fmt.Errorf("hydra %s %s: HTTP %d: %s", method, path, resp.StatusCode, truncate(string(data), 300))
+	}
+	return resp, data, nil
+}
+
+// Create registers a client (POST /admin/clients).
+func (h *hydraAdmin) Create(ctx context.Context, c hydraClient) error {
+	_, _, err := h.do(ctx, http.MethodPost, "/admin/clients", c, http.StatusCreated)
+	return err
+}
+
+// Delete removes a client; a missing one is not an error.
+func (h *hydraAdmin) Delete(ctx context.Context, id string) error {
+	resp, _, err := h.do(ctx, http.MethodDelete, "/admin/clients/"+url.PathEscape(id), nil, http.StatusNoContent)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// List returns every client, reading pages of pageSize (Hydra allows at most 1000). It reads
+// at most maxPages pages.
+func (h *hydraAdmin) List(ctx context.Context, pageSize, maxPages int) ([]hydraClient, int, error) {
+	var all []hydraClient
+	token := ""
+	for page := 0; page < maxPages; page++ {
+		q := url.Values{"page_size": {strconv.Itoa(pageSize)}}
+		if token != "" {
+			q.Set("page_token", token)
+		}
+		resp, data, err := h.do(ctx, http.MethodGet, "/admin/clients?"+q.Encode(), nil, http.StatusOK)
+		if err != nil {
+			return nil, page, err
+		}
+		var items []hydraClient
+		if err := json.Unmarshal(data, &items); err != nil {
+			return nil, page, fmt.Errorf("decoding a list page: %w", err)
+		}
+		if len(items) == 0 {
+			return all, page + 1, nil
+		}
+		all = append(all, items...)
+		next := nextPageToken(resp.Header.Values("Link"))
+		if next == "" || next == token {
+			return all, page + 1, nil
+		}
+		token = next
+	}
+	return nil, maxPages, fmt.Errorf("hydra list: more than %d pages", maxPages)
+}
+
+// nextPageToken returns the page_token of the rel="next" link in Link headers, or "".
+func nextPageToken(headers []string) string {
+	for _, header := range headers {
+		for _, link := range strings.Split(header, ",") {
+			target, params, ok := strings.Cut(link, ";")
+			if !ok || !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
+				continue
+			}
+			target = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
+			if u, err := url.Parse(target); err == nil {
+				return u.Query().Get("page_token")
+			}
+		}
+	}
+	return ""
+}
+
+// newSecret returns a random client secret (32 URL-safe characters).
+func newSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
