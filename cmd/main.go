@@ -135,6 +135,9 @@ func run(o options) error {
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)
 	}
+	if err := controllers.RegisterMetrics(mgr.GetClient()); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}

@@ -145,6 +145,9 @@ func startManager(ctx context.Context) (func(), error) {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
+	if err := RegisterMetrics(mgr.GetClient()); err != nil {
+		return nil, err
+	}
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

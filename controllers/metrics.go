@@ -1,0 +1,56 @@
+package controllers
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+)
+
+// clientsDesc is the gauge of OAuth2Clients by condition, for alerts such as "any Stalled" or
+// "Ready=False for 15 minutes". It carries no names and no secrets, so its cardinality is fixed.
+var clientsDesc = prometheus.NewDesc(
+	"oauth2_client_operator_clients",
+	"OAuth2Client resources by condition type, status and reason.",
+	[]string{"condition", "status", "reason"}, nil,
+)
+
+// conditionCollector computes the gauge from the cache at scrape time, so no reconcile has to
+// keep counters in step and the numbers can't drift from the resources.
+type conditionCollector struct {
+	reader client.Reader
+}
+
+// RegisterMetrics registers the gauge of OAuth2Clients by condition on controller-runtime's
+// registry, served at the manager's metrics endpoint.
+func RegisterMetrics(reader client.Reader) error {
+	return metrics.Registry.Register(&conditionCollector{reader: reader})
+}
+
+func (c *conditionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- clientsDesc }
+
+func (c *conditionCollector) Collect(ch chan<- prometheus.Metric) {
+	list := &v1alpha1.OAuth2ClientList{}
+	if err := c.reader.List(context.Background(), list); err != nil {
+		ch <- prometheus.NewInvalidMetric(clientsDesc, err)
+		return
+	}
+	type key struct{ condition, status, reason string }
+	counts := map[key]int{}
+	for i := range list.Items {
+		for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled} {
+			if cond := meta.FindStatusCondition(list.Items[i].Status.Conditions, t); cond != nil {
+				counts[key{t, string(cond.Status), cond.Reason}]++
+			} else if t == v1alpha1.ConditionReady {
+				counts[key{t, "Unknown", ""}]++
+			}
+		}
+	}
+	for k, n := range counts {
+		ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(n), k.condition, k.status, k.reason)
+	}
+}

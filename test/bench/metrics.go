@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"debug/buildinfo"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ---- the operator's Prometheus endpoint ------------------------------------------------------
+
+// sample is one line of the Prometheus text format.
+type sample struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+type scrape []sample
+
+// scrapeMetrics reads the operator's metrics endpoint (plain HTTP).
+func scrapeMetrics(ctx context.Context, url string) (scrape, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metrics endpoint %s: HTTP %d", url, resp.StatusCode)
+	}
+	return parseMetrics(io.LimitReader(resp.Body, 32<<20))
+}
+
+// parseMetrics reads the Prometheus text exposition format: enough of it for counters and
+// gauges (name{label="value",...} number).
+func parseMetrics(r io.Reader) (scrape, error) {
+	var out scrape
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s := sample{labels: map[string]string{}}
+		rest := line
+		if i := strings.IndexAny(line, "{ "); i >= 0 && line[i] == '{' {
+			s.name = line[:i]
+			end := strings.LastIndex(line, "}")
+			if end < i {
+				continue
+			}
+			parseLabels(line[i+1:end], s.labels)
+			rest = strings.TrimSpace(line[end+1:])
+		} else if i >= 0 {
+			s.name = line[:i]
+			rest = strings.TrimSpace(line[i+1:])
+		} else {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		s.value = v
+		out = append(out, s)
+	}
+	return out, sc.Err()
+}
+
+func parseLabels(s string, into map[string]string) {
+	for len(s) > 0 {
+		eq := strings.Index(s, "=")
+		if eq < 0 || eq+1 >= len(s) || s[eq+1] != '"' {
+			return
+		}
+		name := strings.TrimSpace(strings.TrimPrefix(s[:eq], ","))
+		var val strings.Builder
+		i := eq + 2
+		for ; i < len(s); i++ {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+				val.WriteByte(s[i])
+				continue
+			}
+			if s[i] == '"' {
+				break
+			}
+			val.WriteByte(s[i])
+		}
+		into[name] = val.String()
+		s = strings.TrimPrefix(s[min(i+1, len(s)):], ",")
+	}
+}
+
+// sum adds the values of the samples named name whose labels include every pair in match.
+// found is false when no sample matched.
+func (m scrape) sum(name string, match map[string]string) (total float64, found bool) {
+	for _, s := range m {
+		if s.name != name {
+			continue
+		}
+		ok := true
+		for k, v := range match {
+			if s.labels[k] != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			total += s.value
+			found = true
+		}
+	}
+	return total, found
+}
+
+// APIRequests are the operator's requests to the Kubernetes API server by HTTP method
+// (client-go's rest_client_requests_total).
+type APIRequests map[string]int64
+
+func (m scrape) apiRequests() APIRequests {
+	out := APIRequests{}
+	for _, s := range m {
+		if s.name == "rest_client_requests_total" {
+			out[s.labels["method"]] += int64(s.value)
+		}
+	}
+	return out
+}
+
+// Writes is the number of POST, PUT, PATCH and DELETE requests.
+func (a APIRequests) Writes() int64 {
+	return a["POST"] + a["PUT"] + a["PATCH"] + a["DELETE"]
+}
+
+// Sub returns a minus an earlier reading.
+func (a APIRequests) Sub(earlier APIRequests) APIRequests {
+	out := APIRequests{}
+	for k, v := range a {
+		if d := v - earlier[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// ---- process memory ------------------------------------------------------------------------
+
+// Memory is a process's resident memory: peak (VmHWM) and current (VmRSS), in KiB.
+type Memory struct {
+	Phase   string `json:"phase"`
+	VmHWMKB int64  `json:"vm_hwm_kib"`
+	VmRSSKB int64  `json:"vm_rss_kib"`
+}
+
+func readMemory(pid int, phase string) (Memory, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Memory{}, err
+	}
+	m := Memory{Phase: phase}
+	for _, line := range strings.Split(string(data), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, _ := strconv.ParseInt(fields[0], 10, 64)
+		switch name {
+		case "VmHWM":
+			m.VmHWMKB = v
+		case "VmRSS":
+			m.VmRSSKB = v
+		}
+	}
+	if m.VmHWMKB == 0 {
+		return m, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+	}
+	return m, nil
+}
+
+// ---- machine and versions ----------------------------------------------------------------
+
+// Machine describes where the benchmark ran.
+type Machine struct {
+	NProc      int    `json:"nproc"`
+	CPUModel   string `json:"cpu_model"`
+	MemTotalMB int64  `json:"mem_total_mib"`
+	Kernel     string `json:"kernel"`
+	LoadStart  string `json:"loadavg_start"`
+	LoadEnd    string `json:"loadavg_end"`
+}
+
+func describeMachine() Machine {
+	m := Machine{NProc: runtime.NumCPU(), LoadStart: loadAvg()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && k == "MemTotal" {
+				if f := strings.Fields(v); len(f) > 0 {
+					kb, _ := strconv.ParseInt(f[0], 10, 64)
+					m.MemTotalMB = kb / 1024
+				}
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	return m
+}
+
+// loadAvg is the first three fields of /proc/loadavg (1, 5 and 15 minutes).
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// Versions are the versions of everything measured.
+type Versions struct {
+	HarnessGo         string `json:"harness_go"`
+	OperatorGo        string `json:"operator_go"`
+	OperatorRevision  string `json:"operator_revision,omitempty"`
+	ControllerRuntime string `json:"controller_runtime,omitempty"`
+	ClientGo          string `json:"client_go,omitempty"`
+	Hydra             string `json:"hydra"`
+	Kubernetes        string `json:"kubernetes"`
+}
+
+// binaryVersions reads the Go version, VCS revision and key module versions from the
+// operator binary's build information.
+func binaryVersions(bin string, v *Versions) {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		v.OperatorGo = "unknown (" + err.Error() + ")"
+		return
+	}
+	v.OperatorGo = info.GoVersion
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if modified == "true" {
+			rev += " (modified)"
+		}
+		v.OperatorRevision = rev
+	}
+	for _, d := range info.Deps {
+		switch d.Path {
+		case "sigs.k8s.io/controller-runtime":
+			v.ControllerRuntime = d.Version
+		case "k8s.io/client-go":
+			v.ClientGo = d.Version
+		}
+	}
+}
+
+// hydraVersion runs `hydra version` and returns its Version line.
+func hydraVersion(ctx context.Context, bin string) string {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "version").CombinedOutput()
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "Version" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
