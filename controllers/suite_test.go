@@ -35,6 +35,7 @@ import (
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
@@ -136,7 +137,8 @@ func startManager(ctx context.Context) (func(), error) {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Hydra: hydraAPI, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
-		Policy: NamespacePolicy{AdoptionNamespaces: []string{"adopters"}},
+		Endpoints: secrets.EndpointsFromPublicURL(hydraProc.PublicURL()),
+		Policy:    NamespacePolicy{AdoptionNamespaces: []string{"adopters"}},
 		Scanner: &DriftScanner{
 			Reader: mgr.GetClient(), Hydra: hydraAPI,
 			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
