@@ -41,6 +41,7 @@ type options struct {
 	metricsAddr, probeAddr              string
 	leaderElect                         bool
 	leaderElectionNamespace             string
+	leaseDuration, renewDeadline, retry time.Duration
 	syncPeriod                          time.Duration
 	concurrency                         int
 	kubeQPS                             float64
@@ -71,6 +72,9 @@ func parseFlags() options {
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", env("HEALTH_PROBE_BIND_ADDRESS", ":8081"), "Address of /healthz and /readyz [HEALTH_PROBE_BIND_ADDRESS]")
 	fs.BoolVar(&o.leaderElect, "leader-elect", envBool("LEADER_ELECT", false), "Elect a leader among replicas with a Lease named "+LeaderElectionID+" [LEADER_ELECT]")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", env("LEADER_ELECTION_NAMESPACE", ""), "Namespace of the leader-election Lease; default: the pod's namespace [LEADER_ELECTION_NAMESPACE]")
+	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", envDuration("LEADER_ELECTION_LEASE_DURATION", 15*time.Second), "How long a standby waits before taking over an unrenewed lease [LEADER_ELECTION_LEASE_DURATION]")
+	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", envDuration("LEADER_ELECTION_RENEW_DEADLINE", 10*time.Second), "How long the leader keeps trying to renew before it stops working [LEADER_ELECTION_RENEW_DEADLINE]")
+	fs.DurationVar(&o.retry, "leader-election-retry-period", envDuration("LEADER_ELECTION_RETRY_PERIOD", 2*time.Second), "How often candidates try to acquire or renew the lease [LEADER_ELECTION_RETRY_PERIOD]")
 	fs.DurationVar(&o.syncPeriod, "sync-period", envDuration("SYNC_PERIOD", 10*time.Minute), "How often each Ready client is compared with Hydra again to repair drift (±10% jitter) [SYNC_PERIOD]")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", envInt("MAX_CONCURRENT_RECONCILES", 4), "Parallel reconciles, and so parallel requests to Hydra [MAX_CONCURRENT_RECONCILES]")
 	fs.Float64Var(&o.kubeQPS, "kube-api-qps", envFloat("KUBE_API_QPS", 50), "Sustained requests per second to the Kubernetes API [KUBE_API_QPS]")
@@ -112,6 +116,9 @@ func run(o options) error {
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &o.leaseDuration,
+		RenewDeadline:                 &o.renewDeadline,
+		RetryPeriod:                   &o.retry,
 		Client:                        client.Options{Cache: &client.CacheOptions{Unstructured: false}},
 	})
 	if err != nil {
