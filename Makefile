@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash -o pipefail
 # Pinned tool versions. Tools are installed from the Go module proxy into ./bin (git-ignored).
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
-KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE_VERSION ?= v5.8.2
 
 # Pinned test binaries, built by hack/testbins.sh and cached outside the clone.
 K8S_VERSION ?= 1.37.1
@@ -151,15 +151,16 @@ $(GOLANGCI_LINT):
 	$(call go-install-tool,$@,github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
 
 $(KUSTOMIZE):
-	$(call go-install-tool,$@,sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+	$(call go-install-tool,$@,sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION),kustomize)
 
 # go-install-tool installs a Go package at a version into a versioned file name in ./bin.
+# $(4), when given, is the name go install gives the binary (for module paths ending in /vN).
 define go-install-tool
 @[ -f "$(1)" ] || { \
 set -e; \
 echo "Installing $(2)@$(3)"; \
 rm -f "$(1)"; \
 GOBIN="$(LOCALBIN)" go install "$(2)@$(3)"; \
-mv "$(LOCALBIN)/$$(basename "$(2)")" "$(1)"; \
+mv "$(LOCALBIN)/$(if $(4),$(4),$$(basename "$(2)"))" "$(1)"; \
 }
 endef

@@ -154,11 +154,9 @@ type OAuth2ClientSpec struct {
 	// +kubebuilder:validation:Pattern=`^https?://`
 	JWKSURI string `json:"jwksURI,omitempty"`
 
-	// jwks is the client's JSON Web Key Set inline (an object with a `keys` list), for private_key_jwt.
+	// jwks is the client's JSON Web Key Set inline (public keys only), for private_key_jwt.
 	// +optional
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:pruning:PreserveUnknownFields
-	JWKS *apiextensionsv1.JSON `json:"jwks,omitempty"`
+	JWKS *JSONWebKeySet `json:"jwks,omitempty"`
 
 	// skipConsent skips the consent screen for this client. Only for first-party applications.
 	// +optional
@@ -272,6 +270,18 @@ type OAuth2ClientSpec struct {
 	SecretTemplate *SecretTemplate `json:"secretTemplate,omitempty"`
 }
 
+// JSONWebKeySet is a JSON Web Key Set (RFC 7517 section 5).
+type JSONWebKeySet struct {
+	// keys are the client's public JSON Web Keys (RFC 7517 section 4), each an object with at
+	// least kty, such as {"kty": "RSA", "kid": "key-1", "use": "sig", "n": "...", "e": "AQAB"}.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:Type=object
+	Keys []apiextensionsv1.JSON `json:"keys"`
+}
+
 // Duration is a Go duration string such as 30m, 1h or 720h.
 // +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 // +kubebuilder:validation:MaxLength=32
@@ -342,8 +352,9 @@ type SecretTemplate struct {
 
 // OAuth2ClientStatus is what the operator last observed and did.
 type OAuth2ClientStatus struct {
-	// observedGeneration is the generation of the spec that was last fully applied to the
-	// authorization server and the Secret.
+	// observedGeneration is the generation of the spec the operator last finished with: either
+	// fully applied to the authorization server and the Secret (Ready=True), or refused for good
+	// (Stalled=True). While it is behind metadata.generation, the operator is still working.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
@@ -395,8 +406,10 @@ type OAuth2Client struct {
 	// +required
 	Spec OAuth2ClientSpec `json:"spec"`
 
-	// status is what the operator last observed.
+	// status is what the operator last observed. It defaults to observedGeneration 0 so that a
+	// resource the operator has not seen yet reads as in progress to kstatus (Flux), not as done.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status OAuth2ClientStatus `json:"status,omitempty"`
 }
 

@@ -172,7 +172,8 @@ func withoutRegistrationToken(c *OAuth2Client) *OAuth2Client {
 }
 
 // checkNewID refuses client IDs Hydra would store but could never find again: every path
-// with the ID escaped answers 404, so the client would be lost for good.
+// with the ID escaped answers 404, so the client would be lost for good. The refusal looks
+// like Hydra's own 400 for an invalid field, so that callers handle it the same way.
 func checkNewID(id string) error {
 	if strings.Contains(id, "/") {
 		return &APIError{Op: "create", StatusCode: http.StatusBadRequest, Code: "invalid_client_id",

@@ -111,7 +111,7 @@ func everyFieldSpec() *v1alpha1.OAuth2ClientSpec {
 		Audience:                          []string{"https://api.example.com", "https://other.example.com"},
 		AllowedCORSOrigins:                []string{"https://app.example.com", "http://localhost:8080"},
 		TokenEndpointAuthMethod:           v1alpha1.AuthMethodPrivateKeyJWT,
-		JWKS:                              rawJSONOf(testJWKS),
+		JWKS:                              jwksOf(testJWKS),
 		SkipConsent:                       true,
 		SkipLogoutConsent:                 true,
 		FrontchannelLogoutURI:             "https://app.example.com/logout/front",
@@ -163,8 +163,9 @@ func desired(t *testing.T, spec *v1alpha1.OAuth2ClientSpec, id, owner string) *O
 	return c
 }
 
-// expectInSync checks that the client Hydra answered, and the client Hydra then serves, show
-// no drift: the create and update answers carry null lists where GET has empty ones.
+// expectInSync checks that the client Hydra answered, and the client Hydra then serves by
+// GET and in a list page, show no drift: the create and update answers carry null lists where
+// GET has empty ones, and the drift scanner compares list pages.
 func expectInSync(t *testing.T, ctx context.Context, hc Client, want, answer *OAuth2Client) {
 	t.Helper()
 	if d := Diff(want, answer); len(d) != 0 {
@@ -177,6 +178,22 @@ func expectInSync(t *testing.T, ctx context.Context, hc Client, want, answer *OA
 	if d := Diff(want, got); len(d) != 0 {
 		gotJSON, _ := json.Marshal(got)
 		t.Errorf("drift after GET: %v\n%s", d, gotJSON)
+	}
+	var listed bool
+	err = hc.List(ctx, want.GetOwner(), 100, func(page []OAuth2Client) error {
+		for _, c := range page {
+			if c.GetClientId() != want.GetClientId() {
+				continue
+			}
+			listed = true
+			if d := Diff(want, &c); len(d) != 0 {
+				t.Errorf("drift in a list page: %v", d)
+			}
+		}
+		return nil
+	})
+	if err != nil || !listed {
+		t.Errorf("List by owner: listed %v, %v", listed, err)
 	}
 }
 

@@ -94,7 +94,7 @@ func Desired(spec *v1alpha1.OAuth2ClientSpec, clientID, owner string) (*OAuth2Cl
 		return nil, err
 	}
 	var err error
-	if c.Jwks, err = canonicalJWKS(spec.JWKS); err != nil {
+	if c.Jwks, err = canonicalJWKS(jwksJSON(spec.JWKS)); err != nil {
 		return nil, err
 	}
 	if c.Metadata, err = decodeObject("metadata", rawJSON(spec.Metadata)); err != nil {
@@ -222,6 +222,20 @@ func rawJSON(j *apiextensionsv1.JSON) []byte {
 		return nil
 	}
 	return j.Raw
+}
+
+// jwksJSON is the key set as the JSON object Hydra takes; nil when unset.
+func jwksJSON(set *v1alpha1.JSONWebKeySet) *apiextensionsv1.JSON {
+	if set == nil {
+		return nil
+	}
+	raw, err := json.Marshal(set)
+	if err != nil {
+		// Keys are raw JSON from the API server; marshalling can't fail for them. Surface
+		// anything else as invalid JSON when canonicalJWKS decodes it.
+		raw = []byte("{")
+	}
+	return &apiextensionsv1.JSON{Raw: raw}
 }
 
 // canonicalJWKS returns the key set as Hydra will store it. Hydra parses jwks with go-jose

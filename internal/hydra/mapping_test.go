@@ -36,6 +36,15 @@ var canonicalTestJWKS = map[string]interface{}{"keys": []interface{}{
 
 func rawJSONOf(s string) *apiextensionsv1.JSON { return &apiextensionsv1.JSON{Raw: []byte(s)} }
 
+// jwksOf parses a key set the way the API server hands it to the operator.
+func jwksOf(s string) *v1alpha1.JSONWebKeySet {
+	set := &v1alpha1.JSONWebKeySet{}
+	if err := json.Unmarshal([]byte(s), set); err != nil {
+		panic(err)
+	}
+	return set
+}
+
 // kitchenSinkSpec sets every field of the spec, including jwks and jwksURI together (which
 // the CRD forbids, but the mapping must carry both).
 func kitchenSinkSpec() *v1alpha1.OAuth2ClientSpec {
@@ -53,7 +62,7 @@ func kitchenSinkSpec() *v1alpha1.OAuth2ClientSpec {
 		AllowedCORSOrigins:                []string{"https://app.example.com", "http://localhost:3000"},
 		TokenEndpointAuthMethod:           v1alpha1.AuthMethodPrivateKeyJWT,
 		JWKSURI:                           "https://app.example.com/jwks.json",
-		JWKS:                              rawJSONOf(testJWKS),
+		JWKS:                              jwksOf(testJWKS),
 		SkipConsent:                       true,
 		SkipLogoutConsent:                 true,
 		FrontchannelLogoutURI:             "https://app.example.com/logout/front",
@@ -254,7 +263,7 @@ func TestDesired(t *testing.T) {
 		},
 	}, {
 		name: "jwks without keys is sent as such (private_key_jwt needs the field present)",
-		spec: minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.JWKS = rawJSONOf(`{"keys":[]}`) }),
+		spec: minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.JWKS = jwksOf(`{"keys":[]}`) }),
 		check: func(t *testing.T, c *OAuth2Client) {
 			if !reflect.DeepEqual(c.Jwks, map[string]interface{}{"keys": []interface{}{}}) {
 				t.Errorf("jwks = %#v", c.Jwks)
@@ -277,12 +286,8 @@ func TestDesired(t *testing.T) {
 		spec:    minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.Metadata = rawJSONOf(`{"a":[1e400]}`) }),
 		wantErr: "metadata: number 1e400 is out of range",
 	}, {
-		name:    "invalid jwks JSON",
-		spec:    minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.JWKS = rawJSONOf(`{"keys":[`) }),
-		wantErr: "jwks: invalid JSON",
-	}, {
 		name:    "jwks with a key of unknown type",
-		spec:    minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.JWKS = rawJSONOf(`{"keys":[{"kty":"XYZ"}]}`) }),
+		spec:    minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.JWKS = jwksOf(`{"keys":[{"kty":"XYZ"}]}`) }),
 		wantErr: "jwks: ",
 	}, {
 		name: "lifespan Go cannot parse",
@@ -657,8 +662,8 @@ func fuzzSpec(name, scopes, uris, lifespan, method, subject, cors string, metada
 	if flags&16 != 0 {
 		spec.Metadata = &apiextensionsv1.JSON{Raw: metadata}
 	}
-	if flags&32 != 0 {
-		spec.JWKS = &apiextensionsv1.JSON{Raw: jwks}
+	if set := (&v1alpha1.JSONWebKeySet{}); flags&32 != 0 && json.Unmarshal(jwks, set) == nil {
+		spec.JWKS = set
 	}
 	return spec
 }

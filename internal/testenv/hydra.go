@@ -56,6 +56,7 @@ func StartHydra(ctx context.Context, opts HydraOptions) (*Hydra, error) {
 	}
 	h := &Hydra{opts: opts, adminPort: ports[0], publicPort: ports[1]}
 	if err := h.Start(ctx); err != nil {
+		h.Stop() // a process that never became ready would otherwise outlive the caller's handle
 		return nil, err
 	}
 	return h, nil

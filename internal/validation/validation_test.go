@@ -1,0 +1,103 @@
+package validation
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+func newValidator(t testing.TB) *Validator {
+	t.Helper()
+	crd, err := os.ReadFile("../../config/crd/bases/oauth2.clientoperator.dev_oauth2clients.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestCases runs every shared case through the CRD's schema and CEL rules in-process.
+func TestCases(t *testing.T) {
+	v := newValidator(t)
+	cases, err := LoadCases("testdata/cases.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			errs := v.Validate(context.Background(), roundTrip(t, Object("x", tc.Spec)), nil)
+			switch {
+			case tc.Error == "" && len(errs) > 0:
+				t.Fatalf("a valid spec was refused: %v", errs.ToAggregate())
+			case tc.Error != "" && len(errs) == 0:
+				t.Fatalf("accepted; want refusal with %q", tc.Error)
+			case tc.Error != "" && !strings.Contains(errs.ToAggregate().Error(), tc.Error):
+				t.Fatalf("refused with %q; want a message containing %q", errs.ToAggregate(), tc.Error)
+			}
+		})
+	}
+}
+
+func TestClientIDImmutable(t *testing.T) {
+	v := newValidator(t)
+	spec := func(id string) map[string]interface{} {
+		s := map[string]interface{}{"grantTypes": []interface{}{"client_credentials"}}
+		if id != "" {
+			s["clientID"] = id
+		}
+		return Object("x", s)
+	}
+	for _, tc := range []struct{ from, to string }{{"a", "b"}, {"a", ""}, {"", "b"}} {
+		errs := v.Validate(context.Background(), spec(tc.to), spec(tc.from))
+		if !strings.Contains(errs.ToAggregate().Error(), "clientID is immutable") {
+			t.Errorf("clientID %q -> %q: %v", tc.from, tc.to, errs)
+		}
+	}
+	if errs := v.Validate(context.Background(), spec("a"), spec("a")); len(errs) > 0 {
+		t.Errorf("an unchanged clientID was refused: %v", errs)
+	}
+}
+
+// FuzzValidate: no input crashes validation, and every refusal carries a message.
+func FuzzValidate(f *testing.F) {
+	cases, err := LoadCases("testdata/cases.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range cases {
+		raw, _ := json.Marshal(c.Spec)
+		f.Add(raw)
+	}
+	f.Add([]byte(`{"grantTypes":null,"scopes":[1,2],"tokenLifespans":"x"}`))
+	v := newValidator(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var spec map[string]interface{}
+		if json.Unmarshal(raw, &spec) != nil {
+			return
+		}
+		for _, e := range v.Validate(context.Background(), Object("x", spec), nil) {
+			if strings.TrimSpace(e.Error()) == "" || (e.Detail == "" && e.BadValue == nil && e.Type == "") {
+				t.Fatalf("a refusal without a message: %#v", e)
+			}
+		}
+	})
+}
+
+// roundTrip makes the object look as it does after JSON decoding (numbers as float64/int64).
+func roundTrip(t *testing.T, obj map[string]interface{}) map[string]interface{} {
+	t.Helper()
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]interface{}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
