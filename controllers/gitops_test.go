@@ -24,8 +24,11 @@ func applyYAML(t *testing.T, manifest string) *unstructured.Unstructured {
 	if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
 		t.Fatal(err)
 	}
-	err := k8s.Patch(context.Background(), u, client.Apply, client.FieldOwner("argocd-controller"), client.ForceOwnership)
-	if err != nil {
+	ac := client.ApplyConfigurationFromUnstructured(u)
+	if err := k8s.Apply(context.Background(), ac, client.FieldOwner("argocd-controller"), client.ForceOwnership); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(u), u); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -31,6 +31,9 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
 	}
 	fingerprint := secrets.Fingerprint(string(obj.UID), creds)
+	if r.cacheIsBehind(obj, creds.ClientID, fingerprint) {
+		return errStaleCache
+	}
 	if !fullCheck && r.Scanner != nil && isSettled(obj) &&
 		obj.Status.ClientID == creds.ClientID && obj.Status.CredentialsFingerprint == fingerprint {
 		switch r.Scanner.verdictFor(obj) {
@@ -79,9 +82,28 @@ func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1al
 			return err
 		}
 	}
-	r.Scanner.markInSync(obj)
-	obj.Status.ClientID, obj.Status.CredentialsFingerprint = creds.ClientID, fingerprint
+	r.remember(obj, creds.ClientID, fingerprint)
 	return nil
+}
+
+// remember records in status, in the drift scanner and in memory that Hydra holds this
+// generation with these credentials.
+func (r *OAuth2ClientReconciler) remember(obj *v1alpha1.OAuth2Client, clientID, fingerprint string) {
+	obj.Status.ClientID, obj.Status.CredentialsFingerprint = clientID, fingerprint
+	r.Scanner.markInSync(obj)
+	r.registered.Store(obj.UID, registration{generation: obj.Generation, clientID: clientID, fingerprint: fingerprint})
+}
+
+// cacheIsBehind reports whether this process registered exactly these credentials for this
+// generation, but the resource it read does not show it yet.
+func (r *OAuth2ClientReconciler) cacheIsBehind(obj *v1alpha1.OAuth2Client, clientID, fingerprint string) bool {
+	v, ok := r.registered.Load(obj.UID)
+	if !ok {
+		return false
+	}
+	rec := v.(registration)
+	return rec.generation == obj.Generation && rec.clientID == clientID && rec.fingerprint == fingerprint &&
+		obj.Status.CredentialsFingerprint != fingerprint
 }
 
 func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
@@ -95,8 +117,7 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 		}
 		return classify(err)
 	}
-	r.Scanner.markInSync(obj)
-	obj.Status.ClientID, obj.Status.CredentialsFingerprint = creds.ClientID, fingerprint
+	r.remember(obj, creds.ClientID, fingerprint)
 	ctrl.LoggerFrom(ctx).Info("Created Hydra client", "clientID", creds.ClientID)
 	r.event(obj, corev1.EventTypeNormal, "Created", fmt.Sprintf("Created client %s at Hydra", creds.ClientID))
 	return nil

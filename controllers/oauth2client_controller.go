@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -14,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -59,6 +59,16 @@ type OAuth2ClientReconciler struct {
 	// Scanner, when set, does the periodic drift check for all clients with paged list reads;
 	// without it every Ready client is re-read on its own every SyncPeriod.
 	Scanner *DriftScanner
+
+	// registered remembers what this process last registered at Hydra per resource, to tell a
+	// cache that has not caught up with the operator's own status write from real work.
+	registered sync.Map // types.UID -> registration
+}
+
+// registration is what a pass registered at Hydra for one resource.
+type registration struct {
+	generation            int64
+	clientID, fingerprint string
 }
 
 // +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients,verbs=get;list;watch;update;patch
@@ -120,6 +130,8 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	original := obj.DeepCopy()
 	defer func() {
 		if err := r.patchStatus(ctx, original, obj); err != nil {
+			// The record of what was registered is only trustworthy once status holds it too.
+			r.registered.Delete(obj.UID)
 			retErr = errors.Join(retErr, err)
 		}
 	}()
@@ -153,6 +165,8 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 	switch {
 	case errors.Is(err, errScanPending):
 		return ctrl.Result{RequeueAfter: jitter(2 * time.Second)}, nil
+	case errors.Is(err, errStaleCache):
+		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	case err == nil:
 		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
 		if r.Scanner != nil {
@@ -232,8 +246,6 @@ func ownerRef(obj *v1alpha1.OAuth2Client) metav1.OwnerReference {
 	return *metav1.NewControllerRef(obj, v1alpha1.GroupVersion.WithKind("OAuth2Client"))
 }
 
-func key(obj client.Object) types.NamespacedName { return client.ObjectKeyFromObject(obj) }
-
 // jitter spreads periodic re-checks of many clients over ±10% of the period, so that a restart
 // or a burst of creations doesn't turn into synchronised bursts of Hydra reads forever after.
 func jitter(d time.Duration) time.Duration {
@@ -246,6 +258,11 @@ func jitter(d time.Duration) time.Duration {
 // errScanPending defers a settled resource until the drift scanner's first scan tells whether
 // Hydra still holds its client, so that a restart costs a few list pages, not a read per client.
 var errScanPending = errors.New("waiting for the first drift scan")
+
+// errStaleCache defers a pass that read the resource from a cache which does not yet show this
+// process's own last status write: the work is done, and redoing it would re-register the
+// secret (a password hash at Hydra) for nothing.
+var errStaleCache = errors.New("the cache has not caught up with the last status write")
 
 // stalledError ends a pass without retry: the spec (or the environment) has to change first.
 type stalledError struct{ reason, message string }

@@ -78,6 +78,8 @@ func runSuite(m *testing.M) int {
 	}
 	var err error
 	if restCfg, err = env.Start(); err != nil {
+		// Start can fail after the processes are up (a CRD the API server refuses); stop them.
+		_ = env.Stop()
 		fmt.Fprintln(os.Stderr, "starting envtest:", err)
 		return 1
 	}

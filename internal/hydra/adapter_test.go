@@ -166,7 +166,7 @@ func desired(t *testing.T, spec *v1alpha1.OAuth2ClientSpec, id, owner string) *O
 // expectInSync checks that the client Hydra answered, and the client Hydra then serves by
 // GET and in a list page, show no drift: the create and update answers carry null lists where
 // GET has empty ones, and the drift scanner compares list pages.
-func expectInSync(t *testing.T, ctx context.Context, hc Client, want, answer *OAuth2Client) {
+func expectInSync(ctx context.Context, t *testing.T, hc Client, want, answer *OAuth2Client) {
 	t.Helper()
 	if d := Diff(want, answer); len(d) != 0 {
 		t.Errorf("drift in Hydra's answer: %v", d)
@@ -210,14 +210,14 @@ func TestHydraNoDriftForEveryField(t *testing.T) {
 	if created.RegistrationAccessToken != nil {
 		t.Error("Create returned the registration access token")
 	}
-	expectInSync(t, ctx, hc, want, created)
+	expectInSync(ctx, t, hc, want, created)
 
 	changed := desired(t, changedSpec(), id, owner)
 	updated, err := hc.Update(ctx, id, changed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectInSync(t, ctx, hc, changed, updated)
+	expectInSync(ctx, t, hc, changed, updated)
 
 	// The stored client now differs from the first spec in (nearly) every field.
 	got, err := hc.Get(ctx, id)
@@ -232,7 +232,7 @@ func TestHydraNoDriftForEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectInSync(t, ctx, hc, want, updated)
+	expectInSync(ctx, t, hc, want, updated)
 }
 
 func TestHydraNoDriftForMinimalSpecs(t *testing.T) {
@@ -257,12 +257,12 @@ func TestHydraNoDriftForMinimalSpecs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			expectInSync(t, ctx, hc, want, created)
+			expectInSync(ctx, t, hc, want, created)
 			updated, err := hc.Update(ctx, want.GetClientId(), want)
 			if err != nil {
 				t.Fatal(err)
 			}
-			expectInSync(t, ctx, hc, want, updated)
+			expectInSync(ctx, t, hc, want, updated)
 		})
 	}
 }
@@ -292,7 +292,7 @@ func TestHydraNoDriftAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectInSync(t, ctx, hc, want, created)
+	expectInSync(ctx, t, hc, want, created)
 }
 
 // tokenStatus asks the public token endpoint for a client_credentials token with HTTP Basic,

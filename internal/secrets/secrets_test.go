@@ -39,7 +39,7 @@ func TestCredentialsNeverPrintTheSecret(t *testing.T) {
 func TestFingerprint(t *testing.T) {
 	a := Credentials{ClientID: "id", ClientSecret: "secret-1"}
 	b := Credentials{ClientID: "id", ClientSecret: "secret-2"}
-	if Fingerprint("uid", a) != Fingerprint("uid", a) {
+	if first, again := Fingerprint("uid", a), Fingerprint("uid", a); first != again {
 		t.Fatal("not deterministic")
 	}
 	if Fingerprint("uid", a) == Fingerprint("uid", b) || Fingerprint("uid", a) == Fingerprint("other", a) {

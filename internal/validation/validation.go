@@ -5,7 +5,6 @@ package validation
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
