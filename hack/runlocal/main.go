@@ -58,10 +58,8 @@ func say(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "run-local: "+format+"\n", args...)
 }
 
-func run(c config) (err error) {
-	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stopSignals()
-
+// check refuses missing inputs before anything is started.
+func (c config) check() error {
 	for name, path := range map[string]string{"-manager": c.manager, "-hydra": c.hydra, "-assets": c.assets} {
 		if path == "" {
 			return fmt.Errorf("%s is required", name)
@@ -69,6 +67,16 @@ func run(c config) (err error) {
 		if _, err := os.Stat(path); err != nil {
 			return fmt.Errorf("%s: %w (make run-local builds it)", name, err)
 		}
+	}
+	return nil
+}
+
+func run(c config) (err error) {
+	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stopSignals()
+
+	if err := c.check(); err != nil {
+		return err
 	}
 	dir, err := filepath.Abs(c.dir)
 	if err != nil {
@@ -174,7 +182,7 @@ func run(c config) (err error) {
 		fmt.Fprintln(os.Stderr)
 		return nil
 	case <-op.Done():
-		return fmt.Errorf("the operator exited: %v (its log is in %s)", op.ExitErr(), opLog.Name())
+		return fmt.Errorf("the operator exited: %w (its log is in %s)", op.ExitErr(), opLog.Name())
 	}
 }
 

@@ -152,7 +152,7 @@ func (o *Operator) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-o.done:
-			return fmt.Errorf("the operator exited before it was ready: %v", o.ExitErr())
+			return fmt.Errorf("the operator exited before it was ready: %w", o.ExitErr())
 		case <-ctx.Done():
 			return fmt.Errorf("the operator is not ready at %s: %w", url, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
