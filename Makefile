@@ -66,7 +66,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 ##@ Test
 
 .PHONY: test
-test: generate manifests vet test-unit test-integration test-e2e ## Run every test tier (what CI runs).
+test: verify vet lint test-unit test-integration test-e2e test-fault ## Run every check and test tier (what CI runs).
 
 .PHONY: test-unit
 test-unit: ## Unit tests and a short fuzz run of the pure logic (no binaries needed).
@@ -76,12 +76,17 @@ test-unit: ## Unit tests and a short fuzz run of the pure logic (no binaries nee
 .PHONY: test-integration
 test-integration: testbins ## Integration tests: envtest (real etcd and kube-apiserver) plus a real Hydra.
 	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
-		go test $(GO_TEST_FLAGS) -timeout 20m ./controllers/...
+		go test $(GO_TEST_FLAGS) -timeout 20m ./controllers/... ./internal/hydra/...
 
 .PHONY: test-e2e
-test-e2e: testbins ## End-to-end OAuth2 flows: real processes, the operator binary, kubectl apply.
-	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
+test-e2e: testbins manifests $(KUSTOMIZE) ## End-to-end OAuth2 flows: real processes, the operator binary, kubectl apply.
+	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" KUSTOMIZE="$(KUSTOMIZE)" \
 		go test $(GO_TEST_FLAGS) -tags e2e -timeout 20m ./test/e2e/...
+
+.PHONY: test-fault
+test-fault: testbins ## Fault matrix: Hydra outages and hangs, API server restart, SIGKILLs, leader failover.
+	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
+		go test $(GO_TEST_FLAGS) -tags fault -timeout 30m -v ./test/fault/...
 
 .PHONY: fuzz-long
 fuzz-long: ## Run every fuzz target for FUZZ_LONG_TIME each.
