@@ -458,3 +458,42 @@ func keys(m map[string][]byte) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestClientIDPolicy: a namespace outside --client-id-namespaces can neither set spec.clientID
+// nor bring a Secret naming a client ID, so it can't reach a client nobody has claimed yet.
+func TestClientIDPolicy(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "restricted")
+	id := "unclaimed-" + ns
+	if _, err := hydraAPI.Create(ctx, &hydra.OAuth2Client{ClientId: &id, GrantTypes: []string{"client_credentials"}}); err != nil {
+		t.Fatal(err)
+	}
+	chosen := serviceClient(ns, "chosen")
+	chosen.Spec.ClientID = id
+	create(t, chosen)
+	waitCondition(t, ns, "chosen", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonNamespaceNotAllowed)
+
+	create(t, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "brought"},
+		Data:       map[string][]byte{"client_id": []byte(id), "client_secret": []byte("guessed-secret-123")},
+	})
+	brought := serviceClient(ns, "brought")
+	brought.Spec.SecretName = "brought"
+	create(t, brought)
+	waitCondition(t, ns, "brought", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonNamespaceNotAllowed)
+
+	got, err := hydraAPI.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetOwner() != "" {
+		t.Fatalf("the unclaimed client was taken over: owner %q", got.GetOwner())
+	}
+	if tokenFor(id, "guessed-secret-123", "") == nil {
+		t.Fatal("the restricted namespace set the unclaimed client's secret")
+	}
+
+	// Operator-chosen IDs (the resource's UID) are always allowed.
+	create(t, serviceClient(ns, "plain"))
+	waitReady(t, ns, "plain")
+}

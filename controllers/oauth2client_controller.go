@@ -71,10 +71,18 @@ type registration struct {
 	clientID, fingerprint string
 }
 
-// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients/status,verbs=get;update;patch
+// RBAC, least privilege; each rule says why the operator needs it.
+// OAuth2Clients: watched into the cache (get/list/watch); patch adds and removes the finalizer.
+// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients,verbs=get;list;watch;patch
+// Status is written with a merge patch of the status subresource only.
+// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients/status,verbs=get;patch
+// Owner references with blockOwnerDeletion on the Secret need update on the owner's finalizers.
 // +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=oauth2clients/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// Secrets: get reads user-provided credentials; list/watch feed the cache, which a label
+// selector limits to the Secrets the operator wrote; create and patch are server-side apply of
+// those Secrets. No update, no delete: garbage collection removes them with their owner.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch
+// Events about each OAuth2Client (created, updated, drift repaired, errors).
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the reconciler: it watches OAuth2Clients and the Secrets it owns.

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"path"
 	"slices"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -12,14 +13,18 @@ import (
 // Ownership marks at Hydra already stop one namespace from taking another's client; this policy
 // also keeps namespaces away from clients nobody has claimed yet.
 type NamespacePolicy struct {
-	// ClientIDNamespaces may choose client IDs; nil means every namespace.
+	// ClientIDNamespaces may choose client IDs; nil means every namespace. Entries are names
+	// or shell patterns such as platform-*.
 	ClientIDNamespaces []string
 	// AdoptionNamespaces may adopt existing unmarked clients; nil means every namespace.
 	AdoptionNamespaces []string
 }
 
-func allowed(list []string, namespace string) bool {
-	return list == nil || slices.Contains(list, namespace)
+func allowed(patterns []string, namespace string) bool {
+	return patterns == nil || slices.ContainsFunc(patterns, func(p string) bool {
+		ok, err := path.Match(p, namespace)
+		return err == nil && ok
+	})
 }
 
 // check refuses a chosen client ID from a namespace the policy does not allow to choose one.

@@ -140,7 +140,11 @@ func startManager(ctx context.Context) (func(), error) {
 		Hydra: hydraAPI, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
 		Endpoints: secrets.EndpointsFromPublicURL(hydraProc.PublicURL()),
-		Policy:    NamespacePolicy{AdoptionNamespaces: []string{"adopters"}},
+		Policy: NamespacePolicy{
+			AdoptionNamespaces: []string{"adopters"},
+			// Only the namespaces of tests that choose client IDs (spec.clientID or a Secret).
+			ClientIDNamespaces: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "immutable-*", "ssa-*"},
+		},
 		Scanner: &DriftScanner{
 			Reader: mgr.GetClient(), Hydra: hydraAPI,
 			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
