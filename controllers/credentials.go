@@ -31,7 +31,7 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 	if err != nil {
 		return secrets.Credentials{}, err
 	}
-	if existing != nil && !isManagedSecret(existing) {
+	if existing != nil && !isManagedSecret(existing, obj) {
 		return r.providedCredentials(obj, existing)
 	}
 	if existing == nil && obj.Spec.RequireExistingSecret {
@@ -119,9 +119,14 @@ func (r *OAuth2ClientReconciler) getSecret(ctx context.Context, key types.Namesp
 	return s, nil
 }
 
-// isManagedSecret reports whether the operator wrote this Secret.
-func isManagedSecret(s *corev1.Secret) bool {
-	return s.Labels[v1alpha1.ManagedByLabel] == v1alpha1.ManagedByValue
+// isManagedSecret reports whether the operator wrote this Secret: it carries the operator's
+// label, or this resource controls it (someone removed the label; the next write restores it).
+func isManagedSecret(s *corev1.Secret, obj *v1alpha1.OAuth2Client) bool {
+	if s.Labels[v1alpha1.ManagedByLabel] == v1alpha1.ManagedByValue {
+		return true
+	}
+	owner := metav1.GetControllerOf(s)
+	return owner != nil && owner.UID == obj.UID
 }
 
 // checkSecretOwner refuses an operator-managed Secret that another OAuth2Client controls, so

@@ -96,7 +96,7 @@ func (r *OAuth2ClientReconciler) candidateClientIDs(ctx context.Context, obj *v1
 // garbage collection keeps the credentials of an orphaned Hydra client.
 func (r *OAuth2ClientReconciler) releaseSecret(ctx context.Context, obj *v1alpha1.OAuth2Client) error {
 	s, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)})
-	if err != nil || s == nil || !isManagedSecret(s) || checkSecretOwner(s, obj) != nil {
+	if err != nil || s == nil || !isManagedSecret(s, obj) || checkSecretOwner(s, obj) != nil {
 		return err
 	}
 	desired := secrets.Render(secrets.Read(s, obj.Spec.SecretTemplate), obj.Spec.SecretTemplate, r.Endpoints)

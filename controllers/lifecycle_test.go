@@ -144,6 +144,25 @@ func TestSecretDeletedOrEditedIsRestored(t *testing.T) {
 		// The edited secret is what applications will mount, so the operator registers it.
 		eventually(t, 20*time.Second, func() error { return secretWorks(ns, "svc") })
 	})
+	t.Run("managed-by label removed", func(t *testing.T) {
+		s := getSecret(t, ns, "svc")
+		delete(s.Labels, v1alpha1.ManagedByLabel)
+		if err := k8s.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		// The label-selected cache no longer sees it; the reconcile request annotation does.
+		obj := &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "svc"}, obj); err != nil {
+			t.Fatal(err)
+		}
+		annotate(t, obj, v1alpha1.RequestedAtAnnotation, "label-removed")
+		eventually(t, 20*time.Second, func() error {
+			if got := getSecret(t, ns, "svc").Labels[v1alpha1.ManagedByLabel]; got != v1alpha1.ManagedByValue {
+				return fmt.Errorf("label not restored: %q", got)
+			}
+			return secretWorks(ns, "svc")
+		})
+	})
 	t.Run("client_id edited", func(t *testing.T) {
 		s := getSecret(t, ns, "svc")
 		s.Data["client_id"] = []byte("someone-else")
