@@ -20,9 +20,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // config holds the flags.
@@ -53,7 +57,7 @@ func parseFlags() config {
 	flag.StringVar(&c.out, "out", "", "JSON output file; default test/bench/results/bench-<n>.json in the module")
 	flag.IntVar(&c.namespaces, "namespaces", 10, "namespaces the N clients are spread across")
 	flag.IntVar(&c.createWorkers, "create-workers", 8, "goroutines creating, patching and deleting the OAuth2Clients")
-	flag.IntVar(&c.rawWorkers, "raw-workers", 4, "goroutines of the raw path (the operator's default --max-concurrent-reconciles)")
+	flag.IntVar(&c.rawWorkers, "raw-workers", 0, "goroutines of the raw path; 0 means the operator's --max-concurrent-reconciles (from -operator-args, else its default 4)")
 	flag.DurationVar(&c.syncPeriod, "sync-period", 20*time.Second, "operator --sync-period during converge, idle and update")
 	flag.DurationVar(&c.restartSyncPeriod, "restart-sync-period", 10*time.Minute, "operator --sync-period after the restarts (long, so no periodic resync falls into the restart window)")
 	flag.DurationVar(&c.idleWindow, "idle-window", 0, "idle window; 0 means 1.5 x -sync-period")
@@ -66,6 +70,9 @@ func parseFlags() config {
 	flag.StringVar(&c.logDir, "log-dir", "", "folder for the logs of the operator, Hydra and the control plane; default test/bench/results/bench-<n>-logs")
 	flag.BoolVar(&c.skipRaw, "skip-raw", false, "skip the raw path (development only)")
 	flag.Parse()
+	if c.rawWorkers == 0 {
+		c.rawWorkers = reconcileWorkers(c.operatorArgs)
+	}
 	if c.idleWindow == 0 {
 		c.idleWindow = c.syncPeriod * 3 / 2
 	}
@@ -88,6 +95,8 @@ func main() {
 		// (they are started with a parent-death signal).
 		stop()
 	}()
+	// The harness's watch cache logs through controller-runtime; its messages are not wanted.
+	ctrllog.SetLogger(logr.Discard())
 	err := run(ctx, cfg)
 	stop()
 	if err != nil {
@@ -108,6 +117,7 @@ func run(ctx context.Context, cfg config) (retErr error) {
 	if b != nil {
 		defer func() {
 			b.res.Machine.LoadEnd = loadAvg()
+			b.close() // first: stop every process, also when a phase failed or was interrupted
 			if retErr != nil {
 				b.res.Error = retErr.Error()
 			}
@@ -118,7 +128,6 @@ func run(ctx context.Context, cfg config) (retErr error) {
 			} else {
 				logf("wrote %s", b.outPath)
 			}
-			b.close()
 		}()
 	}
 	if err != nil {
@@ -136,3 +145,23 @@ func openLog(dir, name string) (io.WriteCloser, error) {
 }
 
 func splitArgs(s string) []string { return strings.Fields(s) }
+
+// reconcileWorkers is the --max-concurrent-reconciles value in the operator's extra flags, or
+// the operator's default, 4.
+func reconcileWorkers(args string) int {
+	workers := 4
+	fields := splitArgs(args)
+	for i, a := range fields {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "max-concurrent-reconciles" {
+			continue
+		}
+		if !hasValue && i+1 < len(fields) {
+			value = fields[i+1]
+		}
+		if v, err := strconv.Atoi(value); err == nil && v > 0 {
+			workers = v
+		}
+	}
+	return workers
+}

@@ -300,6 +300,23 @@ func binaryVersions(bin string, v *Versions) {
 	}
 }
 
+// gitRevision describes the source tree at root: the commit, and "+ changes" when files
+// differ from it. It is what the operator was built from when the harness built it, and most
+// likely so when bin/manager came from `make bench`.
+func gitRevision(ctx context.Context, root string) string {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	rev, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(string(rev))
+	if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		s += " + uncommitted changes"
+	}
+	return s + " (source tree)"
+}
+
 // hydraVersion runs `hydra version` and returns its Version line.
 func hydraVersion(ctx context.Context, bin string) string {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)

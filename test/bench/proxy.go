@@ -64,6 +64,10 @@ type Counts struct {
 	Status4xx int64 `json:"status_4xx"`
 	Status5xx int64 `json:"status_5xx"`
 	Failed    int64 `json:"failed"`
+	// ListStarts counts list requests without a page_token: the first page of a scan.
+	ListStarts int64 `json:"list_starts"`
+	// NotOK counts the answers that were not 2xx by class and status, such as "POST 409".
+	NotOK map[string]int64 `json:"not_ok,omitempty"`
 }
 
 // Total is the number of requests of every class.
@@ -85,10 +89,15 @@ func (c Counts) Reads() int64 { return c.ByClass[classGet] + c.ByClass[classList
 
 // Sub returns c minus an earlier snapshot.
 func (c Counts) Sub(earlier Counts) Counts {
-	out := Counts{ByClass: map[string]int64{}, Status4xx: c.Status4xx - earlier.Status4xx,
+	out := Counts{ByClass: map[string]int64{}, NotOK: map[string]int64{}, ListStarts: c.ListStarts - earlier.ListStarts, Status4xx: c.Status4xx - earlier.Status4xx,
 		Status5xx: c.Status5xx - earlier.Status5xx, Failed: c.Failed - earlier.Failed}
 	for _, k := range classes {
 		out.ByClass[k] = c.ByClass[k] - earlier.ByClass[k]
+	}
+	for k, v := range c.NotOK {
+		if d := v - earlier.NotOK[k]; d != 0 {
+			out.NotOK[k] = d
+		}
 	}
 	return out
 }
@@ -101,11 +110,11 @@ type countingProxy struct {
 	listener net.Listener
 	proxy    *httputil.ReverseProxy
 
-	mu        sync.Mutex
-	operator  Counts
-	harness   Counts
-	lastReq   time.Time            // arrival of the operator's latest request
-	lastWrite map[string]time.Time // completion of the operator's latest 2xx answer, by class
+	mu       sync.Mutex
+	operator Counts
+	harness  Counts
+	lastReq  time.Time            // arrival of the operator's latest request
+	lastOK   map[string]time.Time // when the operator's latest 2xx answer of each class was sent
 }
 
 func startProxy(target string) (*countingProxy, error) {
@@ -127,11 +136,11 @@ func startProxy(target string) (*countingProxy, error) {
 	}
 	rp.ErrorLog = nil
 	p := &countingProxy{
-		listener:  l,
-		proxy:     rp,
-		operator:  Counts{ByClass: map[string]int64{}},
-		harness:   Counts{ByClass: map[string]int64{}},
-		lastWrite: map[string]time.Time{},
+		listener: l,
+		proxy:    rp,
+		operator: Counts{ByClass: map[string]int64{}, NotOK: map[string]int64{}},
+		harness:  Counts{ByClass: map[string]int64{}, NotOK: map[string]int64{}},
+		lastOK:   map[string]time.Time{},
 	}
 	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(http.StatusBadGateway)
@@ -182,6 +191,12 @@ func (p *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c = &p.harness
 	}
 	c.ByClass[class]++
+	if class == classList && r.URL.Query().Get("page_token") == "" {
+		c.ListStarts++
+	}
+	if rec.status < 200 || rec.status >= 300 {
+		c.NotOK[fmt.Sprintf("%s %d", class, rec.status)]++
+	}
 	switch {
 	case rec.status == http.StatusBadGateway:
 		c.Failed++
@@ -190,7 +205,7 @@ func (p *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rec.status >= 400:
 		c.Status4xx++
 	case !fromHarness && rec.status >= 200 && rec.status < 300:
-		p.lastWrite[class] = now
+		p.lastOK[class] = now
 	}
 }
 
@@ -219,14 +234,17 @@ func (p *countingProxy) LastRequest() time.Time {
 func (p *countingProxy) LastSuccess(class string) time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.lastWrite[class]
+	return p.lastOK[class]
 }
 
 func copyCounts(c Counts) Counts {
 	out := c
-	out.ByClass = map[string]int64{}
+	out.ByClass, out.NotOK = map[string]int64{}, map[string]int64{}
 	for _, k := range classes {
 		out.ByClass[k] = c.ByClass[k]
+	}
+	for k, v := range c.NotOK {
+		out.NotOK[k] = v
 	}
 	return out
 }

@@ -25,21 +25,21 @@ import (
 // client ID the status reports and a secret. Waiting for a phase reads this state; it never
 // lists thousands of objects from the API server in a loop.
 type tracker struct {
-	mu      sync.Mutex
-	objs    map[string]*entry      // namespace/name of the OAuth2Client
-	secrets map[string]secretState // namespace/name of the Secret
-	created int                    // OAuth2Clients seen so far
-	lastGone time.Time             // when the latest OAuth2Client disappeared
+	mu       sync.Mutex
+	objs     map[string]*entry      // namespace/name of the OAuth2Client
+	secrets  map[string]secretState // namespace/name of the Secret
+	created  int                    // OAuth2Clients seen so far
+	lastGone time.Time              // when the latest OAuth2Client disappeared
 }
 
 type entry struct {
-	uid, clientID     string
-	gen, observedGen  int64
-	minGen            int64 // the generation a phase waits for
-	ready             bool
-	reason            string // reason of the Ready condition (for diagnostics)
-	secretName        string
-	doneSince         time.Time // zero while not done
+	uid, clientID    string
+	gen, observedGen int64
+	minGen           int64 // the generation a phase waits for
+	ready            bool
+	reason           string // reason of the Ready condition (for diagnostics)
+	secretName       string
+	doneSince        time.Time // zero while not done
 }
 
 type secretState struct {

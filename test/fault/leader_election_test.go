@@ -1,0 +1,175 @@
+//go:build fault
+
+package fault
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+)
+
+// Leader election timing of TestLeaderFailover: short, so a takeover takes seconds.
+const (
+	leaseDuration = 4 * time.Second
+	renewDeadline = 3 * time.Second
+	retryPeriod   = 1 * time.Second
+	// leaseName is the operator's fixed Lease (cmd/main.go LeaderElectionID).
+	leaseName = "oauth2-client-operator.clientoperator.dev"
+)
+
+// takeoverBound is the longest a standby may take to lead once the leader is gone without
+// releasing the lease. client-go tries every retry period stretched by a random jitter of up to
+// 1.2 times (so up to 2.2 periods); the standby sees the leader's last renewal up to one such
+// interval late, counts the lease duration from then, and tries to acquire up to one more
+// interval after the lease expired. One second of scheduling slack on a busy 2-core machine on
+// top.
+const takeoverBound = leaseDuration + 2*retryPeriod*22/10 + time.Second
+
+// TestLeaderFailover runs two replicas with leader election, each behind its own counting proxy
+// to Hydra, so every Hydra write is attributed to one replica. Only the leader may write; when
+// it is SIGKILLed (no lease release) in the middle of creating 150 clients, the standby takes
+// over within the lease time and finishes the work, and at no time do both write.
+func TestLeaderFailover(t *testing.T) {
+	const n = 150
+	e := setup(t, "leader", 5*time.Minute)
+	proxyA, err := startFaultProxy(e.hydra.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxyA.close)
+	proxyB, err := startFaultProxy(e.hydra.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxyB.close)
+	args := []string{
+		"--leader-elect", "--leader-election-namespace=" + e.ns,
+		"--leader-election-lease-duration=" + leaseDuration.String(),
+		"--leader-election-renew-deadline=" + renewDeadline.String(),
+		"--leader-election-retry-period=" + retryPeriod.String(),
+	}
+
+	// Replica A alone first, so that it is the leader; then the standby B.
+	a := e.startOperator(operatorOptions{HydraAdminURL: proxyA.URL(), Args: args, Metrics: true, Log: "operator-a"})
+	var holderA string
+	if err := e.waitFor("replica A holds the lease", 30*time.Second, func() (bool, error) {
+		lease, err := e.lease()
+		if err == nil && lease.Spec.HolderIdentity != nil {
+			holderA = *lease.Spec.HolderIdentity
+		}
+		return holderA != "", client.IgnoreNotFound(err)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.startOperator(operatorOptions{HydraAdminURL: proxyB.URL(), Args: args, Metrics: true, Log: "operator-b"})
+	if lead, err := leaderStatus(e, b); err != nil || lead {
+		t.Fatalf("replica B should be a standby: leader_election_master_status=%v, %v", lead, err)
+	}
+
+	var objs []*v1alpha1.OAuth2Client
+	for _, name := range names("svc", 0, n) {
+		objs = append(objs, serviceClient(e.ns, name, "fault.read"))
+	}
+	begin := time.Now()
+	cr := e.startCreating(objs, 4)
+	if err := e.waitFor("replica A has made a third of the creates", 2*time.Minute, func() (bool, error) {
+		return proxyA.counts().Writes >= n/3, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The fault: the leader dies without releasing the lease.
+	a.kill()
+	killedAt := time.Now()
+	writesA := proxyA.counts().Writes
+	standbyBefore := proxyB.counts()
+	t.Logf("leader A SIGKILLed after %s and %d Hydra writes; standby B had made %d writes, %d reads",
+		killedAt.Sub(begin).Round(time.Millisecond), writesA, standbyBefore.Writes, standbyBefore.Reads)
+
+	var lease *coordinationv1.Lease
+	if err := e.waitFor("replica B takes the lease", 2*takeoverBound+10*time.Second, func() (bool, error) {
+		l, err := e.lease()
+		if err != nil || l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == holderA || *l.Spec.HolderIdentity == "" {
+			return false, err
+		}
+		lease = l
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	acquiredAt := lease.Spec.AcquireTime.Time
+	takeover := acquiredAt.Sub(killedAt)
+	if err := cr.wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	converge, snap, convergeErr := e.waitConverged(killedAt, n, 3*time.Minute)
+	lost, duplicates, tokenFailures := n, -1, -1
+	var tokenErrs []string
+	leaks := -1
+	if snap != nil {
+		tl := snap.tally()
+		lost, duplicates = tl.Missing+(n-tl.Resources), tl.Duplicates
+		tokenFailures, tokenErrs = e.checkTokens(snap, snap.liveNames())
+		leaks = e.secretsInLogs(snap)
+		if convergeErr != nil {
+			t.Logf("last state: %s", tl)
+		}
+	}
+	ca, cb := proxyA.counts(), proxyB.counts()
+	// Writes by B before it held the lease, and by A after it was killed (in-flight at most).
+	bEarly := proxyB.writesBetween(time.Time{}, acquiredAt)
+	aLate := proxyA.writesBetween(killedAt, time.Now().Add(time.Hour))
+	overlap := !ca.LastWrite.IsZero() && !cb.FirstWrite.IsZero() && !ca.LastWrite.Before(cb.FirstWrite)
+	firstWriteB := time.Duration(0)
+	if !cb.FirstWrite.IsZero() {
+		firstWriteB = cb.FirstWrite.Sub(killedAt)
+	}
+	e.report(converge, convergeErr, lost, duplicates,
+		kv("n", n), kv("takeover", takeover), kv("takeoverBound", takeoverBound), kv("standbyFirstWriteAfterKill", firstWriteB),
+		kv("writesA", ca.Writes), kv("writesB", cb.Writes), kv("writesBBeforeTakeover", bEarly), kv("writesAAfterKill", aLate),
+		kv("overlap", overlap), kv("lease", fmt.Sprintf("%s/%s/%s", leaseDuration, renewDeadline, retryPeriod)),
+		kv("tokenFailures", fmt.Sprintf("%d/%d", tokenFailures, n)), kv("secretsInLogs", leaks))
+
+	if bEarly != 0 || standbyBefore.Writes != 0 {
+		t.Errorf("the standby wrote to Hydra before it held the lease: %d writes before %s (%d before the kill)", bEarly, acquiredAt.Format(time.RFC3339Nano), standbyBefore.Writes)
+	}
+	if aLate != 0 || overlap {
+		t.Errorf("both replicas wrote: A's last write %s, B's first %s, A's writes after the kill %d", ca.LastWrite.Format(time.RFC3339Nano), cb.FirstWrite.Format(time.RFC3339Nano), aLate)
+	}
+	if takeover > takeoverBound {
+		t.Errorf("takeover took %s, more than %s (lease %s + retry margin)", takeover, takeoverBound, leaseDuration)
+	}
+	if leaks != 0 {
+		t.Errorf("%d client secrets appear in the operator's logs", leaks)
+	}
+	if convergeErr != nil {
+		t.Fatal(convergeErr)
+	}
+	if tokenFailures != 0 {
+		t.Errorf("%d token requests with the Secrets' credentials failed: %v", tokenFailures, tokenErrs)
+	}
+	if b.exited() {
+		t.Errorf("replica B exited: %v", b.ExitErr())
+	}
+}
+
+func (e *env) lease() (*coordinationv1.Lease, error) {
+	l := &coordinationv1.Lease{}
+	err := e.k8s.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: leaseName}, l)
+	return l, err
+}
+
+// leaderStatus reads controller-runtime's leader_election_master_status gauge of a replica.
+func leaderStatus(e *env, op *operatorProc) (bool, error) {
+	samples, err := scrapeMetrics(e.ctx, op.metricsURL)
+	if err != nil {
+		return false, err
+	}
+	return metricSum(samples, "leader_election_master_status") > 0, nil
+}
