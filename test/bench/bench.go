@@ -71,23 +71,8 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 	}
 	logf("N=%d; logs in %s", cfg.n, b.logDir)
 
-	b.opBin = cfg.operatorBin
-	if b.opBin == "" {
-		b.opBin = filepath.Join(b.logDir, "manager")
-		logf("building the operator into %s", b.opBin)
-		if err := testenv.BuildOperator(ctx, root, b.opBin, os.Stderr); err != nil {
-			return b, err
-		}
-	}
-	if b.opBin, err = filepath.Abs(b.opBin); err != nil {
+	if err := b.prepareOperatorBinary(ctx, root); err != nil {
 		return b, err
-	}
-	if _, err := os.Stat(b.opBin); err != nil {
-		return b, fmt.Errorf("operator binary (make build writes bin/manager): %w", err)
-	}
-	binaryVersions(b.opBin, &b.res.Versions)
-	if b.res.Versions.OperatorRevision == "" { // built with -buildvcs=false
-		b.res.Versions.OperatorRevision = gitRevision(ctx, root)
 	}
 
 	cpLog, err := openLog(b.logDir, "controlplane.log")
@@ -222,6 +207,31 @@ func (b *bench) stopOperator(label string) (seconds float64, err error) {
 	return time.Since(start).Seconds(), err
 }
 
+// prepareOperatorBinary builds the operator unless one was given, and records its versions.
+func (b *bench) prepareOperatorBinary(ctx context.Context, root string) error {
+	b.opBin = b.cfg.operatorBin
+	if b.opBin == "" {
+		b.opBin = filepath.Join(b.logDir, "manager")
+		logf("building the operator into %s", b.opBin)
+		if err := testenv.BuildOperator(ctx, root, b.opBin, os.Stderr); err != nil {
+			return err
+		}
+	}
+	abs, err := filepath.Abs(b.opBin)
+	if err != nil {
+		return err
+	}
+	b.opBin = abs
+	if _, err := os.Stat(b.opBin); err != nil {
+		return fmt.Errorf("operator binary (make build writes bin/manager): %w", err)
+	}
+	binaryVersions(b.opBin, &b.res.Versions)
+	if b.res.Versions.OperatorRevision == "" { // built with -buildvcs=false
+		b.res.Versions.OperatorRevision = gitRevision(ctx, root)
+	}
+	return nil
+}
+
 // operatorAlive fails when the operator process has exited.
 func (b *bench) operatorAlive() error {
 	if b.op == nil {
@@ -229,7 +239,7 @@ func (b *bench) operatorAlive() error {
 	}
 	select {
 	case <-b.op.Done():
-		return fmt.Errorf("the operator exited: %v (log: %s)", b.op.ExitErr(), b.opLog.Name())
+		return fmt.Errorf("the operator exited: %w (log: %s)", b.op.ExitErr(), b.opLog.Name())
 	default:
 		return nil
 	}

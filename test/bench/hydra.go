@@ -47,7 +47,13 @@ type hydraClient struct {
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
 }
 
-func (h *hydraAdmin) do(ctx context.Context, method, path string, body any, want int) (*http.Response, []byte, error) {
+// reply is what the harness keeps of a Hydra response; the body is already read and closed.
+type reply struct {
+	status int
+	header http.Header
+}
+
+func (h *hydraAdmin) do(ctx context.Context, method, path string, body any, want int) (*reply, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -70,14 +76,15 @@ func (h *hydraAdmin) do(ctx context.Context, method, path string, body any, want
 		return nil, nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
+	r := &reply{status: resp.StatusCode, header: resp.Header}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return resp, nil, err
+		return r, nil, err
 	}
 	if resp.StatusCode != want {
-		return resp, data, fmt.Errorf("hydra %s %s: HTTP %d: %s", method, path, resp.StatusCode, truncate(string(data), 300))
+		return r, data, fmt.Errorf("hydra %s %s: HTTP %d: %s", method, path, resp.StatusCode, truncate(string(data), 300))
 	}
-	return resp, data, nil
+	return r, data, nil
 }
 
 // Create registers a client (POST /admin/clients).
@@ -88,8 +95,8 @@ func (h *hydraAdmin) Create(ctx context.Context, c hydraClient) error {
 
 // Delete removes a client; a missing one is not an error.
 func (h *hydraAdmin) Delete(ctx context.Context, id string) error {
-	resp, _, err := h.do(ctx, http.MethodDelete, "/admin/clients/"+url.PathEscape(id), nil, http.StatusNoContent)
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
+	r, _, err := h.do(ctx, http.MethodDelete, "/admin/clients/"+url.PathEscape(id), nil, http.StatusNoContent)
+	if r != nil && r.status == http.StatusNotFound {
 		return nil
 	}
 	return err
@@ -105,7 +112,7 @@ func (h *hydraAdmin) List(ctx context.Context, pageSize, maxPages int) ([]hydraC
 		if token != "" {
 			q.Set("page_token", token)
 		}
-		resp, data, err := h.do(ctx, http.MethodGet, "/admin/clients?"+q.Encode(), nil, http.StatusOK)
+		r, data, err := h.do(ctx, http.MethodGet, "/admin/clients?"+q.Encode(), nil, http.StatusOK)
 		if err != nil {
 			return nil, page, err
 		}
@@ -117,7 +124,7 @@ func (h *hydraAdmin) List(ctx context.Context, pageSize, maxPages int) ([]hydraC
 			return all, page + 1, nil
 		}
 		all = append(all, items...)
-		next := nextPageToken(resp.Header.Values("Link"))
+		next := nextPageToken(r.header.Values("Link"))
 		if next == "" || next == token {
 			return all, page + 1, nil
 		}

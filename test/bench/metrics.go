@@ -57,7 +57,7 @@ func parseMetrics(r io.Reader) (scrape, error) {
 			continue
 		}
 		s := sample{labels: map[string]string{}}
-		rest := line
+		var rest string
 		if i := strings.IndexAny(line, "{ "); i >= 0 && line[i] == '{' {
 			s.name = line[:i]
 			end := strings.LastIndex(line, "}")
@@ -168,8 +168,8 @@ func (a APIRequests) Sub(earlier APIRequests) APIRequests {
 // Memory is a process's resident memory: peak (VmHWM) and current (VmRSS), in KiB.
 type Memory struct {
 	Phase   string `json:"phase"`
-	VmHWMKB int64  `json:"vm_hwm_kib"`
-	VmRSSKB int64  `json:"vm_rss_kib"`
+	VMHWMKB int64  `json:"vm_hwm_kib"`
+	VMRSSKB int64  `json:"vm_rss_kib"`
 }
 
 func readMemory(pid int, phase string) (Memory, error) {
@@ -190,12 +190,12 @@ func readMemory(pid int, phase string) (Memory, error) {
 		v, _ := strconv.ParseInt(fields[0], 10, 64)
 		switch name {
 		case "VmHWM":
-			m.VmHWMKB = v
+			m.VMHWMKB = v
 		case "VmRSS":
-			m.VmRSSKB = v
+			m.VMRSSKB = v
 		}
 	}
-	if m.VmHWMKB == 0 {
+	if m.VMHWMKB == 0 {
 		return m, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 	}
 	return m, nil

@@ -220,7 +220,7 @@ func (b *bench) converge(ctx context.Context) error {
 	})
 	if !created {
 		cancelCreate()
-		<-createDone // the workers stop with createCtx or their first error
+		<-createDone //nolint:errcheck // only waiting: the workers stop with createCtx or their first error
 	}
 	if err != nil {
 		return err
@@ -301,7 +301,7 @@ func (b *bench) idle(ctx context.Context) error {
 		return err
 	}
 	b.res.Memory.Converge = mem
-	logf("idle: %.1fs (%.2f sync periods): Hydra %s; API %s; VmHWM %d MiB", elapsed.Seconds(), syncs, countsText(hydra, 1), apiText(b.res.Idle.API, 1), mem.VmHWMKB/1024)
+	logf("idle: %.1fs (%.2f sync periods): Hydra %s; API %s; VmHWM %d MiB", elapsed.Seconds(), syncs, countsText(hydra, 1), apiText(b.res.Idle.API, 1), mem.VMHWMKB/1024)
 	return nil
 }
 
@@ -438,8 +438,8 @@ func (b *bench) restartWithSecrets(ctx context.Context) error {
 	}
 	b.res.RestartWithSecrets = r
 	b.res.Memory.RestartWithSecrets = r.Memory
-	if r.Memory.VmHWMKB > 0 && b.res.Memory.Restart.VmHWMKB > 0 {
-		b.res.Memory.Ratio = float64(r.Memory.VmHWMKB) / float64(b.res.Memory.Restart.VmHWMKB)
+	if r.Memory.VMHWMKB > 0 && b.res.Memory.Restart.VMHWMKB > 0 {
+		b.res.Memory.Ratio = float64(r.Memory.VMHWMKB) / float64(b.res.Memory.Restart.VMHWMKB)
 	}
 	return nil
 }
@@ -499,7 +499,7 @@ func (b *bench) restartOnce(ctx context.Context, label string) (*OperatorRun, er
 	}
 	run.Memory = mem
 	logf("%s: idle after %.1fs: Hydra %s; API %s; reconciles %d; VmHWM %d MiB, VmRSS %d MiB", label, run.IdleAfterSeconds,
-		countsText(run.Hydra, 1), apiText(api, 1), run.Reconciles, mem.VmHWMKB/1024, mem.VmRSSKB/1024)
+		countsText(run.Hydra, 1), apiText(api, 1), run.Reconciles, mem.VMHWMKB/1024, mem.VMRSSKB/1024)
 	return run, nil
 }
 

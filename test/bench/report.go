@@ -167,7 +167,7 @@ func (b *bench) evaluateTargets() {
 		add(run.Phase+": Hydra reads", fmt.Sprintf("<= ceil(N/500)+%d = %d", few, pages), fmt.Sprint(run.Hydra.Reads()), run.Hydra.Reads() <= int64(pages), true)
 	}
 	add("memory: VmHWM with / without unrelated Secrets (restart)", "<= 1.2", fmt.Sprintf("%.2f", r.Memory.Ratio), r.Memory.Ratio <= 1.2, r.Memory.Ratio > 0)
-	worst := max(r.Memory.Converge.VmHWMKB, r.Memory.Restart.VmHWMKB, r.Memory.RestartWithSecrets.VmHWMKB)
+	worst := max(r.Memory.Converge.VMHWMKB, r.Memory.Restart.VMHWMKB, r.Memory.RestartWithSecrets.VMHWMKB)
 	add("memory: largest VmHWM at N=10000", "< 150 MiB", mib(worst), worst < 150*1024, r.N >= 10000 && worst > 0)
 	r.Targets = t
 }
@@ -330,8 +330,8 @@ func (b *bench) markdown() string {
 		w("| delete | CPU seconds | %s |", cpuText(d.CPU, r.Machine.NProc))
 	}
 	for _, m := range []Memory{r.Memory.Converge, r.Memory.Restart, r.Memory.RestartWithSecrets} {
-		if m.VmHWMKB > 0 {
-			w("| memory | %s | VmHWM **%s**, VmRSS %s |", m.Phase, mib(m.VmHWMKB), mib(m.VmRSSKB))
+		if m.VMHWMKB > 0 {
+			w("| memory | %s | VmHWM **%s**, VmRSS %s |", m.Phase, mib(m.VMHWMKB), mib(m.VMRSSKB))
 		}
 	}
 	w("")
