@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -38,7 +39,7 @@ type options struct {
 	hydraTimeout                        time.Duration
 	hydraMaxIdleConns                   int
 	hydraPageSize                       int
-	metricsAddr, probeAddr              string
+	metricsAddr, probeAddr, pprofAddr   string
 	leaderElect                         bool
 	leaderElectionNamespace             string
 	leaseDuration, renewDeadline, retry time.Duration
@@ -51,6 +52,7 @@ type options struct {
 }
 
 func main() {
+	tuneGC()
 	opts := parseFlags()
 	if err := run(opts); err != nil {
 		ctrl.Log.WithName("setup").Error(err, "operator stopped")
@@ -69,6 +71,7 @@ func parseFlags() options {
 	fs.IntVar(&o.hydraMaxIdleConns, "hydra-max-idle-conns", envInt("HYDRA_MAX_IDLE_CONNS", 16), "Keep-alive connections kept open to Hydra [HYDRA_MAX_IDLE_CONNS]")
 	fs.IntVar(&o.hydraPageSize, "hydra-list-page-size", envInt("HYDRA_LIST_PAGE_SIZE", 500), "Clients per page when the periodic drift check lists Hydra's clients (Hydra allows up to 1000) [HYDRA_LIST_PAGE_SIZE]")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", env("METRICS_BIND_ADDRESS", ":8080"), "Address of the Prometheus metrics endpoint; 0 disables it [METRICS_BIND_ADDRESS]")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", env("PPROF_BIND_ADDRESS", ""), "Address of Go's /debug/pprof endpoints, for profiling; empty disables them [PPROF_BIND_ADDRESS]")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", env("HEALTH_PROBE_BIND_ADDRESS", ":8081"), "Address of /healthz and /readyz [HEALTH_PROBE_BIND_ADDRESS]")
 	fs.BoolVar(&o.leaderElect, "leader-elect", envBool("LEADER_ELECT", false), "Elect a leader among replicas with a Lease named "+LeaderElectionID+" [LEADER_ELECT]")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", env("LEADER_ELECTION_NAMESPACE", ""), "Namespace of the leader-election Lease; default: the pod's namespace [LEADER_ELECTION_NAMESPACE]")
@@ -112,6 +115,7 @@ func run(o options) error {
 		Cache:                         cacheOptions(o),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,
@@ -160,7 +164,10 @@ func run(o options) error {
 // namespaces when there is a list.
 func cacheOptions(o options) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: managed}}}
+	opts := cache.Options{
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: managed}},
+		DefaultTransform: slimForCache,
+	}
 	if ns := namespaceList(o.watchNamespaces); len(ns) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, n := range ns {
@@ -168,6 +175,26 @@ func cacheOptions(o options) cache.Options {
 		}
 	}
 	return opts
+}
+
+// slimForCache drops what the operator never reads from objects before they enter the cache:
+// managedFields, often the largest part of an object, and the copy of the whole manifest that
+// client-side `kubectl apply` keeps in an annotation. Nothing is written back from these
+// copies except through patches computed between two of them, so the dropped fields are never
+// touched at the API server.
+func slimForCache(in any) (any, error) {
+	if obj, err := meta.Accessor(in); err == nil {
+		if obj.GetManagedFields() != nil {
+			obj.SetManagedFields(nil)
+		}
+		if a := obj.GetAnnotations(); a != nil {
+			if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
+				delete(a, corev1.LastAppliedConfigAnnotation)
+				obj.SetAnnotations(a)
+			}
+		}
+	}
+	return in, nil
 }
 
 func newHydraClient(o options) (hydra.Client, error) {

@@ -119,7 +119,7 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 	}
 	r.remember(obj, creds.ClientID, fingerprint)
 	ctrl.LoggerFrom(ctx).Info("Created Hydra client", "clientID", creds.ClientID)
-	r.event(obj, corev1.EventTypeNormal, "Created", fmt.Sprintf("Created client %s at Hydra", creds.ClientID))
+	r.event(obj, corev1.EventTypeNormal, "Created", fmt.Sprintf("Created client %s at Hydra; its credentials are in Secret %s", creds.ClientID, secretName(obj)))
 	return nil
 }
 

@@ -35,7 +35,8 @@ func (c *conditionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- client
 
 func (c *conditionCollector) Collect(ch chan<- prometheus.Metric) {
 	list := &v1alpha1.OAuth2ClientList{}
-	if err := c.reader.List(context.Background(), list); err != nil {
+	// Read-only: no deep copy of every cached object on each scrape.
+	if err := c.reader.List(context.Background(), list, client.UnsafeDisableDeepCopy); err != nil {
 		ch <- prometheus.NewInvalidMetric(clientsDesc, err)
 		return
 	}
