@@ -126,20 +126,22 @@ func main() {
 		o := &v1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("o%d", i), Namespace: "x"}, Spec: v1alpha1.OAuth2ClientSpec{GrantTypes: []v1alpha1.GrantType{"client_credentials"}, Scopes: []string{"read", "write"}}}
 		return c.Create(ctx, o)
 	})
-	run("oauth2client finalizer", n, func(i int) error {
-		o := &v1alpha1.OAuth2Client{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: "x", Name: fmt.Sprintf("o%d", i)}, o); err != nil {
-			return err
+	// The patches start from objects read beforehand, so that their rows hold the patch alone.
+	objs := make([]*v1alpha1.OAuth2Client, n)
+	for i := range objs {
+		objs[i] = &v1alpha1.OAuth2Client{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "x", Name: fmt.Sprintf("o%d", i)}, objs[i]); err != nil {
+			panic(err)
 		}
+	}
+	run("oauth2client finalizer patch", n, func(i int) error {
+		o := objs[i]
 		p := client.MergeFromWithOptions(o.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		o.Finalizers = append(o.Finalizers, "x/y")
 		return c.Patch(ctx, o, p)
 	})
-	run("oauth2client status", n, func(i int) error {
-		o := &v1alpha1.OAuth2Client{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: "x", Name: fmt.Sprintf("o%d", i)}, o); err != nil {
-			return err
-		}
+	run("oauth2client status patch", n, func(i int) error {
+		o := objs[i]
 		p := client.MergeFrom(o.DeepCopy())
 		o.Status.ClientID = "abc"
 		o.Status.ObservedGeneration = 1
