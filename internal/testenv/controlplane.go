@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -140,6 +141,38 @@ func (c *ControlPlane) KubectlStdin(ctx context.Context, stdin io.Reader, args .
 		return stdout.Bytes(), fmt.Errorf("kubectl %v: %w: %s", args, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return stdout.Bytes(), nil
+}
+
+// ServiceAccountUser is the user name, and the groups, that the API server gives a
+// ServiceAccount's tokens: what a pod running as that ServiceAccount is authorized as.
+func ServiceAccountUser(namespace, name string) (user string, groups []string) {
+	return "system:serviceaccount:" + namespace + ":" + name,
+		[]string{"system:serviceaccounts", "system:serviceaccounts:" + namespace}
+}
+
+// WriteImpersonatingKubeconfig writes a kubeconfig to path that authenticates as the
+// administrator but asks the API server to act as user with groups (impersonation), so a
+// process using it gets exactly that user's RBAC permissions. The administrator, in
+// system:masters, may impersonate anyone.
+func (c *ControlPlane) WriteImpersonatingKubeconfig(path, user string, groups []string) error {
+	cfg, err := clientcmd.LoadFromFile(c.KubeconfigPath)
+	if err != nil {
+		return fmt.Errorf("reading the admin kubeconfig: %w", err)
+	}
+	ctx, ok := cfg.Contexts[cfg.CurrentContext]
+	if !ok {
+		return fmt.Errorf("the admin kubeconfig has no context %q", cfg.CurrentContext)
+	}
+	auth, ok := cfg.AuthInfos[ctx.AuthInfo]
+	if !ok {
+		return fmt.Errorf("the admin kubeconfig has no user %q", ctx.AuthInfo)
+	}
+	auth.Impersonate = user
+	auth.ImpersonateGroups = append([]string(nil), groups...)
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		return fmt.Errorf("writing the impersonating kubeconfig: %w", err)
+	}
+	return nil
 }
 
 // Stop stops kube-apiserver and etcd, removes their data, and removes the temporary folder

@@ -64,13 +64,17 @@ type OperatorOptions struct {
 	Log io.Writer
 	// ReadyTimeout bounds the wait for /readyz; zero means 60 seconds.
 	ReadyTimeout time.Duration
+	// Metrics serves the Prometheus endpoint on a free loopback port (see MetricsURL) instead
+	// of disabling it, for tests that read what the operator exports.
+	Metrics bool
 }
 
-// Operator is a running operator process. Its metrics endpoint is disabled and its health
-// probes listen on a free loopback port.
+// Operator is a running operator process. Its health probes, and its metrics endpoint when
+// OperatorOptions.Metrics is set (disabled otherwise), listen on free loopback ports.
 type Operator struct {
-	opts      OperatorOptions
-	probePort int
+	opts        OperatorOptions
+	probePort   int
+	metricsPort int // 0: disabled
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -87,15 +91,20 @@ func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error)
 	if opts.HydraAdminURL == "" {
 		return nil, errors.New("no Hydra admin URL given")
 	}
-	ports, err := FreePorts(1)
+	ports, err := FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
 	o := &Operator{opts: opts, probePort: ports[0]}
+	metricsAddr := "0"
+	if opts.Metrics {
+		o.metricsPort = ports[1]
+		metricsAddr = "127.0.0.1:" + strconv.Itoa(o.metricsPort)
+	}
 	args := []string{
 		"--kubeconfig=" + opts.Kubeconfig,
 		"--hydra-admin-url=" + opts.HydraAdminURL,
-		"--metrics-bind-address=0",
+		"--metrics-bind-address=" + metricsAddr,
 		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(o.probePort),
 	}
 	if opts.HydraPublicURL != "" {
@@ -158,6 +167,14 @@ func (o *Operator) waitReady(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// MetricsURL is the operator's /metrics URL, or "" when OperatorOptions.Metrics was not set.
+func (o *Operator) MetricsURL() string {
+	if o.metricsPort == 0 {
+		return ""
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d/metrics", o.metricsPort)
 }
 
 // Done is closed when the process has exited.

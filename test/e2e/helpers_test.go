@@ -46,6 +46,24 @@ func eventually(t *testing.T, timeout time.Duration, fn func() error) {
 	}
 }
 
+// consistently calls fn until duration has passed and fails the test at the first error: it
+// observes that something does not happen, for a bounded time.
+func consistently(t *testing.T, duration time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(duration)
+	ticker := time.NewTicker(250 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		if err := fn(); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+		<-ticker.C
+	}
+}
+
 // ---- logs -------------------------------------------------------------------------------
 
 // dumpLogsOnFailure prints the part of the operator's and Hydra's logs written during the

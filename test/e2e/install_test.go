@@ -52,15 +52,24 @@ func TestNamespacedBundleHasNoClusterWideAccess(t *testing.T) {
 
 func kustomizeBuild(t *testing.T, overlay string) []byte {
 	t.Helper()
+	return kustomizeBuildDir(t, filepath.Join(moduleRoot, "config", overlay))
+}
+
+// kustomizeBuildDir runs `kustomize build dir` with further flags.
+func kustomizeBuildDir(t *testing.T, dir string, flags ...string) []byte {
+	t.Helper()
 	kustomize := os.Getenv("KUSTOMIZE")
 	if kustomize == "" {
 		t.Fatal("KUSTOMIZE is not set: run this suite with `make test-e2e`, which builds the pinned kustomize")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, kustomize, "build", filepath.Join(moduleRoot, "config", overlay)).Output()
+	cmd := exec.CommandContext(ctx, kustomize, append([]string{"build", dir}, flags...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("kustomize build config/%s: %v", overlay, err)
+		t.Fatalf("kustomize build %s: %v: %s", dir, err, stderr.String())
 	}
 	return out
 }

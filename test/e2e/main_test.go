@@ -28,8 +28,13 @@ var (
 	workDir    string // temporary; removed at the end
 	cp         *testenv.ControlPlane
 	hydra      *testenv.Hydra
-	users      *loginConsent // the login and consent app Hydra sends the browser to
-	operator   *testenv.Operator
+	users      *loginConsent     // the login and consent app Hydra sends the browser to
+	operator   *testenv.Operator // replaced when a test restarts it (pauseSuiteOperator)
+
+	// operatorOpts are how TestMain started the suite's operator; pauseSuiteOperator starts it
+	// again with them.
+	operatorOpts testenv.OperatorOptions
+	managerBin   string
 
 	operatorLogPath string
 	hydraLogPath    string
@@ -73,7 +78,7 @@ func runSuite(m *testing.M) (code int) {
 	}()
 
 	// The operator binary, built once, the way `make build` does. E2E_MANAGER_BIN reuses one.
-	managerBin := os.Getenv("E2E_MANAGER_BIN")
+	managerBin = os.Getenv("E2E_MANAGER_BIN")
 	if managerBin == "" {
 		managerBin = filepath.Join(workDir, "manager")
 		buildLog, err := os.Create(filepath.Join(workDir, "build.log"))
@@ -135,17 +140,19 @@ func runSuite(m *testing.M) (code int) {
 		return fail("operator log", err)
 	}
 	defer func() { _ = operatorLog.Close() }()
-	if operator, err = testenv.StartOperator(ctx, testenv.OperatorOptions{
+	operatorOpts = testenv.OperatorOptions{
 		Bin:            managerBin,
 		Kubeconfig:     cp.KubeconfigPath,
 		HydraAdminURL:  hydra.AdminURL(),
 		HydraPublicURL: hydra.PublicURL(),
 		Args:           []string{"--sync-period=" + syncPeriod, "--zap-encoder=console", "--zap-time-encoding=iso8601"},
 		Log:            operatorLog,
-	}); err != nil {
+	}
+	if operator, err = testenv.StartOperator(ctx, operatorOpts); err != nil {
 		return fail("starting the operator", err)
 	}
-	defer operator.Stop()
+	// Whichever process is the suite's operator at the end: a test may have restarted it.
+	defer func() { operator.Stop() }()
 
 	code = m.Run()
 	select {
