@@ -23,6 +23,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 )
 
 // ---- waiting ----------------------------------------------------------------------------
@@ -213,10 +215,16 @@ func waitReady(t *testing.T, ns, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := cp.Kubectl(ctx, "wait", "--for=condition=Ready", "--timeout=90s", "-n", ns, "oauth2client/"+name); err != nil {
+	out, err := cp.Kubectl(ctx, "wait", "--for=condition=Ready", "--timeout=90s", "-n", ns, "oauth2client/"+name, "-o", "json")
+	if err != nil {
 		status, _ := cp.Kubectl(ctx, "get", "-n", ns, "oauth2client", name, "-o", "yaml")
 		t.Fatalf("%v\n%s", err, status)
 	}
+	var obj v1alpha1.OAuth2Client
+	if err := json.Unmarshal(out, &obj); err != nil {
+		t.Fatalf("kubectl wait -o json: %v: %s", err, out)
+	}
+	secretsSeen.recordStatus(&obj)
 }
 
 // getSecret reads a Secret with kubectl.
@@ -231,6 +239,7 @@ func getSecret(ns, name string) (*corev1.Secret, error) {
 	if err := json.Unmarshal(out, &s); err != nil {
 		return nil, err
 	}
+	secretsSeen.recordSecret(&s)
 	return &s, nil
 }
 

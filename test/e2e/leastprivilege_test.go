@@ -180,6 +180,7 @@ func startServiceAccountOperator(t *testing.T, name string, args ...string) stri
 			"--sync-period=" + syncPeriod, "--zap-encoder=console",
 			// The suite's operator does not elect, so this Lease is this process's alone.
 			"--leader-elect", "--leader-election-namespace=" + installNamespace,
+			"--hydra-admin-token-file=" + adminTokenFile,
 		}, args...),
 		Env: operatorOpts.Env,
 		Log: logFile,

@@ -35,6 +35,9 @@ var (
 	// again with them.
 	operatorOpts testenv.OperatorOptions
 	managerBin   string
+	// adminTokenFile holds a random bearer token for Hydra's admin API, which every operator
+	// is given: Hydra ignores it, but the leak check proves the operator never reveals it.
+	adminTokenFile string
 
 	operatorLogPath string
 	hydraLogPath    string
@@ -140,13 +143,20 @@ func runSuite(m *testing.M) (code int) {
 		return fail("operator log", err)
 	}
 	defer func() { _ = operatorLog.Close() }()
+	adminToken := randomString(40)
+	adminTokenFile = filepath.Join(workDir, "hydra-admin-token")
+	if err := os.WriteFile(adminTokenFile, []byte(adminToken), 0o600); err != nil {
+		return fail("admin token", err)
+	}
 	operatorOpts = testenv.OperatorOptions{
 		Bin:            managerBin,
 		Kubeconfig:     cp.KubeconfigPath,
 		HydraAdminURL:  hydra.AdminURL(),
 		HydraPublicURL: hydra.PublicURL(),
-		Args:           []string{"--sync-period=" + syncPeriod, "--zap-encoder=console", "--zap-time-encoding=iso8601"},
-		Log:            operatorLog,
+		Args: []string{"--sync-period=" + syncPeriod, "--zap-encoder=console", "--zap-time-encoding=iso8601",
+			"--hydra-admin-token-file=" + adminTokenFile},
+		Log:     operatorLog,
+		Metrics: true, // for the leak check
 	}
 	if operator, err = testenv.StartOperator(ctx, operatorOpts); err != nil {
 		return fail("starting the operator", err)
@@ -159,8 +169,26 @@ func runSuite(m *testing.M) (code int) {
 	case <-operator.Done():
 		fmt.Fprintf(os.Stderr, "e2e: the operator exited during the tests: %v\n", operator.ExitErr())
 		dumpFile("operator", operatorLogPath, 0)
-		code = 1
+		return 1
 	default:
 	}
+	if !leakCheckPasses(adminToken) {
+		code = 1
+	}
 	return code
+}
+
+// leakCheckPasses runs the leak check after all tests and reports what it found.
+func leakCheckPasses(adminToken string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	findings, err := checkForLeaks(ctx, adminToken)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e leak check could not run:", err)
+		return false
+	}
+	for _, f := range findings {
+		fmt.Fprintln(os.Stderr, "e2e leak check: LEAK:", f)
+	}
+	return len(findings) == 0
 }
