@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -49,7 +51,12 @@ type options struct {
 	kubeBurst                           int
 	watchNamespaces                     string
 	clientIDNamespaces, adoptNamespaces string
+	caBundle                            []byte // the contents of hydraCAFile
 }
+
+// discoveryWait is how long the operator tries at start to read Hydra's discovery document
+// before it falls back to the standard paths: long enough for Hydra starting beside it.
+const discoveryWait = 5 * time.Second
 
 func main() {
 	tuneGC()
@@ -97,6 +104,13 @@ func run(o options) error {
 	if o.hydraAdminURL == "" {
 		return fmt.Errorf("--hydra-admin-url (or HYDRA_ADMIN_URL) is required")
 	}
+	if o.hydraCAFile != "" {
+		ca, err := os.ReadFile(o.hydraCAFile)
+		if err != nil {
+			return fmt.Errorf("reading --hydra-ca-file: %w", err)
+		}
+		o.caBundle = ca
+	}
 	hydraClient, err := newHydraClient(o)
 	if err != nil {
 		return err
@@ -135,7 +149,7 @@ func run(o options) error {
 		Hydra:                   hydraClient,
 		Recorder:                mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod:              o.syncPeriod,
-		Endpoints:               secrets.EndpointsFromPublicURL(o.hydraPublicURL),
+		Endpoints:               publicEndpoints(o),
 		Policy:                  controllers.NamespacePolicy{ClientIDNamespaces: namespaceList(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
 		MaxConcurrentReconciles: o.concurrency,
 		Scanner: &controllers.DriftScanner{
@@ -197,21 +211,36 @@ func slimForCache(in any) (any, error) {
 	return in, nil
 }
 
+// publicEndpoints are the URLs secretTemplate.includeEndpoints puts into Secrets: those Hydra's
+// discovery document advertises, or, when it cannot be read at start (Hydra not up yet), the
+// standard paths under --hydra-public-url, which are Hydra's own when the issuer is that URL.
+func publicEndpoints(o options) secrets.Endpoints {
+	if o.hydraPublicURL == "" {
+		return secrets.Endpoints{}
+	}
+	log := ctrl.Log.WithName("setup")
+	var found hydra.PublicEndpoints
+	err := wait.PollUntilContextTimeout(context.Background(), time.Second, discoveryWait, true, func(ctx context.Context) (bool, error) {
+		ep, err := hydra.Discover(ctx, o.hydraPublicURL, hydra.Options{Timeout: o.hydraTimeout, CABundle: o.caBundle})
+		found = ep
+		return err == nil, nil
+	})
+	if err != nil {
+		log.Info("Hydra's discovery document could not be read; using the standard paths under --hydra-public-url", "publicURL", o.hydraPublicURL)
+		return secrets.EndpointsFromPublicURL(o.hydraPublicURL)
+	}
+	log.Info("Read Hydra's discovery document", "issuer", found.Issuer)
+	return secrets.Endpoints{Issuer: found.Issuer, Token: found.Token, Authorization: found.Authorization, JWKS: found.JWKS}
+}
+
 func newHydraClient(o options) (hydra.Client, error) {
-	hopts := hydra.Options{AdminURL: o.hydraAdminURL, Timeout: o.hydraTimeout, MaxIdleConnsPerHost: o.hydraMaxIdleConns, UserAgent: "oauth2-client-operator"}
+	hopts := hydra.Options{AdminURL: o.hydraAdminURL, Timeout: o.hydraTimeout, MaxIdleConnsPerHost: o.hydraMaxIdleConns, UserAgent: "oauth2-client-operator", CABundle: o.caBundle}
 	if o.hydraTokenFile != "" {
 		token, err := os.ReadFile(o.hydraTokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading --hydra-admin-token-file: %w", err)
 		}
 		hopts.BearerToken = strings.TrimSpace(string(token))
-	}
-	if o.hydraCAFile != "" {
-		ca, err := os.ReadFile(o.hydraCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --hydra-ca-file: %w", err)
-		}
-		hopts.CABundle = ca
 	}
 	return hydra.New(hopts)
 }

@@ -2,13 +2,20 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -61,14 +68,23 @@ spec:
 	if second.GetResourceVersion() != ready.ResourceVersion {
 		t.Fatalf("re-applying the same manifest changed the object (resourceVersion %s -> %s)", ready.ResourceVersion, second.GetResourceVersion())
 	}
-	specBefore, _, _ := unstructured.NestedMap(first.Object, "spec")
-	specAfter, _, _ := unstructured.NestedMap(second.Object, "spec")
-	if fmt.Sprint(specBefore) != fmt.Sprint(specAfter) {
-		t.Fatalf("spec differs from the manifest:\n%v\n%v", specBefore, specAfter)
+	// The live spec is exactly the manifest's: nothing defaulted into it, nothing written to it.
+	manifestObj := map[string]any{}
+	if err := yaml.Unmarshal([]byte(manifest), &manifestObj); err != nil {
+		t.Fatal(err)
 	}
+	for name, live := range map[string]*unstructured.Unstructured{"first apply": first, "second apply": second} {
+		if !equality.Semantic.DeepEqual(manifestObj["spec"], live.Object["spec"]) {
+			t.Fatalf("%s: live spec differs from the manifest:\n%v\n%v", name, manifestObj["spec"], live.Object["spec"])
+		}
+	}
+	// Besides the GitOps tool, only the finalizer may be owned in the main resource.
 	for _, mf := range second.GetManagedFields() {
-		if mf.Manager == FieldManager && mf.Subresource == "" && mf.Operation == metav1.ManagedFieldsOperationApply {
-			t.Fatalf("the operator owns main-resource fields: %s", mf.FieldsV1.String())
+		if mf.Manager == "argocd-controller" || mf.Subresource == "status" {
+			continue
+		}
+		if owned := ownedPaths(t, mf); !reflect.DeepEqual(owned, []string{"f:metadata.f:finalizers"}) {
+			t.Fatalf("manager %q (%s) owns main-resource fields besides the finalizer: %v", mf.Manager, mf.Operation, owned)
 		}
 	}
 	// The operator's own labels and annotations never reach the Secret from the resource.
@@ -104,29 +120,35 @@ func TestSecretTemplateAndForeignLabelsSurvive(t *testing.T) {
 	if hash == "" {
 		t.Fatal("no credentials hash annotation")
 	}
+	if !appliedBy(s, FieldManager) {
+		t.Fatalf("the Secret was not written by server-side apply under field manager %q: %+v", FieldManager, s.ManagedFields)
+	}
 
-	// Another controller labels the Secret; a reconcile must keep the label.
+	// Another controller labels the Secret; the operator's next write of it must keep the label.
+	// A template change forces that write (a reconcile with nothing to change writes nothing).
 	patch := []byte(`{"metadata":{"labels":{"argocd.argoproj.io/instance":"other"},"annotations":{"kept":"yes"}}}`)
 	if err := k8s.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		t.Fatal(err)
 	}
-	annotate(t, obj, v1alpha1.RequestedAtAnnotation, "now")
+	latest := &v1alpha1.OAuth2Client{}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), latest); err != nil {
+		t.Fatal(err)
+	}
+	latest.Spec.SecretTemplate.Labels["tier"] = "gold"
+	if err := k8s.Update(ctx, latest); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, 10*time.Second, func() error {
-		got := &v1alpha1.OAuth2Client{}
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), got); err != nil {
-			return err
-		}
-		if got.Status.LastHandledRequestedAt != "now" {
-			return fmt.Errorf("not reconciled yet")
+		got := getSecret(t, ns, "svc")
+		if got.Labels["tier"] != "gold" {
+			return fmt.Errorf("the template's new label is not on the Secret yet")
 		}
 		return nil
 	})
-	s = getSecret(t, ns, "svc")
-	if s.Labels["argocd.argoproj.io/instance"] != "other" || s.Annotations["kept"] != "yes" {
-		t.Fatal("a reconcile removed labels or annotations another controller set on the Secret")
-	}
+	expectForeignMetadataKept(t, getSecret(t, ns, "svc"))
 
 	// Rotating the credentials changes the hash, so Deployments that copy it roll.
+	s = getSecret(t, ns, "svc")
 	s.Data["OAUTH_CLIENT_SECRET"] = []byte("rotated-by-a-person-123")
 	if err := k8s.Update(ctx, s); err != nil {
 		t.Fatal(err)
@@ -138,8 +160,47 @@ func TestSecretTemplateAndForeignLabelsSurvive(t *testing.T) {
 		}
 		return tokenFor(string(got.Data["OAUTH_CLIENT_ID"]), "rotated-by-a-person-123", "read")
 	})
+	expectForeignMetadataKept(t, getSecret(t, ns, "svc"))
 }
 
+// ownedPaths lists the top two levels of the fields a managed-fields entry owns.
+func ownedPaths(t *testing.T, mf metav1.ManagedFieldsEntry) []string {
+	t.Helper()
+	var fields map[string]map[string]any
+	if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for top, below := range fields {
+		for second := range below {
+			if second != "." {
+				paths = append(paths, top+"."+second)
+			}
+		}
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// appliedBy reports whether manager owns fields of obj through server-side apply.
+func appliedBy(obj metav1.Object, manager string) bool {
+	for _, f := range obj.GetManagedFields() {
+		if f.Manager == manager && f.Operation == metav1.ManagedFieldsOperationApply {
+			return true
+		}
+	}
+	return false
+}
+
+func expectForeignMetadataKept(t *testing.T, s *corev1.Secret) {
+	t.Helper()
+	if s.Labels["argocd.argoproj.io/instance"] != "other" || s.Annotations["kept"] != "yes" {
+		t.Fatalf("the operator's write removed labels or annotations another controller set on the Secret: %v %v", s.Labels, s.Annotations)
+	}
+}
+
+// TestSecretTemplateEndpoints compares the endpoint keys with what Hydra itself advertises in its
+// discovery document, read here independently of the operator.
 func TestSecretTemplateEndpoints(t *testing.T) {
 	ns := newNamespace(t, "endpoints")
 	obj := serviceClient(ns, "svc")
@@ -147,8 +208,89 @@ func TestSecretTemplateEndpoints(t *testing.T) {
 	create(t, obj)
 	waitReady(t, ns, "svc")
 	s := getSecret(t, ns, "svc")
-	want := secrets.EndpointsFromPublicURL(hydraProc.PublicURL())
-	if string(s.Data[secrets.TokenEndpointKey]) != want.Token || string(s.Data[secrets.IssuerURLKey]) != want.Issuer {
-		t.Fatalf("endpoint keys: %q %q", s.Data[secrets.TokenEndpointKey], s.Data[secrets.IssuerURLKey])
+
+	resp, err := http.Get(hydraProc.PublicURL() + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	for key, field := range map[string]string{
+		secrets.IssuerURLKey:             "issuer",
+		secrets.TokenEndpointKey:         "token_endpoint",
+		secrets.AuthorizationEndpointKey: "authorization_endpoint",
+		secrets.JWKSURIKey:               "jwks_uri",
+	} {
+		if got, want := string(s.Data[key]), doc[field]; got == "" || got != want {
+			t.Errorf("Secret key %s = %q, want Hydra's %s %q", key, got, field, want)
+		}
+	}
+}
+
+// TestRequestedAtForcesFullCheck: the reconcile request annotation makes the next pass read and
+// repair the client at Hydra even when the drift scanner's last scan vouches for it, as `flux
+// reconcile --force`-style tooling expects; the same value again costs nothing.
+func TestRequestedAtForcesFullCheck(t *testing.T) {
+	ctx := context.Background()
+	key := client.ObjectKey{Namespace: directNS(t), Name: "requested-at"}
+	readyDirect(t, key)
+	counting := &faults{}
+	r := directReconciler(counting)
+	r.Scanner = &DriftScanner{Reader: k8s, Hydra: r.Hydra, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute}
+	if _, _, err := r.Scanner.scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	obj := &v1alpha1.OAuth2Client{}
+	if err := k8s.Get(ctx, key, obj); err != nil {
+		t.Fatal(err)
+	}
+	// Changed at Hydra after the scan: only a full check can notice before the next scan.
+	tampered, err := hydraAPI.Get(ctx, obj.Status.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered.SetScope("everything")
+	if _, err := hydraAPI.Update(ctx, obj.Status.ClientID, tampered); err != nil {
+		t.Fatal(err)
+	}
+	reconcileOnce := func() {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hydraScope := func() string {
+		t.Helper()
+		got, err := hydraAPI.Get(ctx, obj.Status.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetScope()
+	}
+	reconcileOnce()
+	if hydraScope() != "everything" || counting.hydraReads != 1 {
+		t.Fatalf("without the annotation the pass should trust the scan (Hydra reads %d, want only the scan's list)", counting.hydraReads)
+	}
+
+	annotate(t, obj, v1alpha1.RequestedAtAnnotation, "2026-11-24T10:00:00Z")
+	reconcileOnce()
+	if got := hydraScope(); got != "read write" {
+		t.Fatalf("after the reconcile request Hydra's scope is %q, want it repaired to %q", got, "read write")
+	}
+	if err := k8s.Get(ctx, key, obj); err != nil {
+		t.Fatal(err)
+	}
+	if obj.Status.LastHandledRequestedAt != "2026-11-24T10:00:00Z" {
+		t.Fatalf("status.lastHandledRequestedAt = %q", obj.Status.LastHandledRequestedAt)
+	}
+
+	reads := counting.hydraReads
+	reconcileOnce()
+	if counting.hydraReads != reads || counting.hydraWrites != 1 {
+		t.Fatalf("a request already handled caused %d more Hydra reads and %d writes in all, want 0 and 1",
+			counting.hydraReads-reads, counting.hydraWrites)
 	}
 }

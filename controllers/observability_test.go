@@ -40,7 +40,7 @@ func TestMetricsAfterReconcile(t *testing.T) {
 	for _, want := range []string{
 		`oauth2_client_operator_clients{condition="Ready",reason="Reconciled",status="True"}`,
 		`oauth2_client_operator_hydra_requests_total{code="201",operation="create"}`,
-		`oauth2_client_operator_hydra_request_duration_seconds_bucket{operation="create"`,
+		`oauth2_client_operator_hydra_request_duration_seconds_bucket{code="201",operation="create"`,
 		`controller_runtime_reconcile_total{controller="oauth2client"`,
 	} {
 		if !strings.Contains(out, want) {

@@ -60,7 +60,7 @@ var _ Client = (*adapter)(nil)
 // New returns a Client for the admin API at opts.AdminURL. It does not contact Hydra: the
 // operator must start (and report its health) while Hydra is still down.
 func New(opts Options) (Client, error) {
-	base, err := adminURL(opts.AdminURL)
+	base, err := baseURL("hydra admin URL", opts.AdminURL)
 	if err != nil {
 		return nil, err
 	}
@@ -78,22 +78,20 @@ func New(opts Options) (Client, error) {
 		// headers such as Authorization when a redirect leaves the host.
 		cfg.AddDefaultHeader("Authorization", "Bearer "+opts.BearerToken)
 	}
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	return &adapter{api: hydraclient.NewAPIClient(cfg).OAuth2API, timeout: timeout}, nil
+	return &adapter{api: hydraclient.NewAPIClient(cfg).OAuth2API, timeout: requestTimeout(opts)}, nil
 }
 
 // adminURL checks the URL early, so that a typo fails at start-up with a clear message
 // rather than on every request.
-func adminURL(raw string) (string, error) {
+// baseURL checks that raw, named what in errors, is an absolute http(s) URL and drops
+// trailing slashes, so that the SDK's paths can be appended.
+func baseURL(what, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("hydra admin URL: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", fmt.Errorf("hydra admin URL %q: must be an absolute http or https URL", raw)
+		return "", fmt.Errorf("%s %q: must be an absolute http or https URL", what, raw)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -118,6 +116,14 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 		// login page, http to https) and following it would turn a write into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, nil
+}
+
+// requestTimeout is opts.Timeout, or DefaultTimeout when unset.
+func requestTimeout(opts Options) time.Duration {
+	if opts.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return opts.Timeout
 }
 
 func withDefault(s, def string) string {

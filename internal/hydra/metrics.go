@@ -21,9 +21,9 @@ var (
 
 	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "oauth2_client_operator_hydra_request_duration_seconds",
-		Help:    "Duration of requests to Hydra's admin API, by operation.",
+		Help:    "Duration of requests to Hydra's admin API, by operation and HTTP status code (error when no answer arrived).",
 		Buckets: prometheus.DefBuckets,
-	}, []string{"operation"})
+	}, []string{"operation", "code"})
 
 	registerOnce sync.Once
 )
@@ -43,6 +43,9 @@ func registerMetrics() {
 }
 
 func observe(op string, resp *http.Response, d time.Duration) {
-	requestsTotal.WithLabelValues(op, statusLabel(resp)).Inc()
-	requestDuration.WithLabelValues(op).Observe(d.Seconds())
+	code := statusLabel(resp)
+	requestsTotal.WithLabelValues(op, code).Inc()
+	// By code too: a timeout (error) or a refusal is far slower or faster than a success, and
+	// mixing them would hide both in the latency of the operation.
+	requestDuration.WithLabelValues(op, code).Observe(d.Seconds())
 }
