@@ -3,11 +3,14 @@
 package fault
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -23,8 +26,22 @@ type controlPlane struct {
 	api        *envtest.APIServer
 	cfg        *rest.Config // administrator (system:masters)
 	kubeconfig string
-	running    bool
+	dir        string
+	// auditLog is the API server's audit log of every request except reads, so a test can
+	// attribute API writes to one client (each operator replica may get its own user).
+	auditLog string
+	running  bool
 }
+
+// auditPolicy logs the metadata of every request that is not a read, once it is complete.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived", "ResponseStarted"]
+rules:
+- level: None
+  verbs: ["get", "list", "watch"]
+- level: Metadata
+`
 
 func startControlPlane(dir string, log io.Writer) (*controlPlane, error) {
 	certDir := filepath.Join(dir, "apiserver")
@@ -45,26 +62,20 @@ func startControlPlane(dir string, log io.Writer) (*controlPlane, error) {
 	// them: otherwise the API server waits for them to end by themselves, far past envtest's
 	// stop timeout, as a kubelet would not.
 	api.Configure().Set("shutdown-watch-termination-grace-period", "2s")
+	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+		return nil, err
+	}
+	api.Configure().Set("audit-policy-file", policy).Set("audit-log-path", auditLog)
 	env.ControlPlane.KubectlPath = filepath.Join(assetsDir, "kubectl")
 
-	c := &controlPlane{env: env, api: api, running: true}
+	c := &controlPlane{env: env, api: api, dir: dir, auditLog: auditLog, running: true}
 	var err error
 	if c.cfg, err = env.Start(); err != nil {
 		_ = c.stop()
 		return nil, fmt.Errorf("starting etcd and kube-apiserver: %w", err)
 	}
-	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		_ = c.stop()
-		return nil, fmt.Errorf("adding an admin user: %w", err)
-	}
-	kubeconfig, err := admin.KubeConfig()
-	if err != nil {
-		_ = c.stop()
-		return nil, err
-	}
-	c.kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(c.kubeconfig, kubeconfig, 0o600); err != nil {
+	if c.kubeconfig, err = c.userKubeconfig("admin"); err != nil {
 		_ = c.stop()
 		return nil, err
 	}
@@ -72,6 +83,63 @@ func startControlPlane(dir string, log io.Writer) (*controlPlane, error) {
 	c.cfg.QPS, c.cfg.Burst = 500, 1000
 	c.cfg.UserAgent = "fault-test"
 	return c, nil
+}
+
+// userKubeconfig adds an administrator (system:masters) named user and writes a kubeconfig for
+// it; the API server's audit log names that user for each of its writes.
+func (c *controlPlane) userKubeconfig(user string) (string, error) {
+	u, err := c.env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding the user %s: %w", user, err)
+	}
+	kubeconfig, err := u.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(c.dir, "kubeconfig-"+user)
+	return path, os.WriteFile(path, kubeconfig, 0o600)
+}
+
+// auditEvent is the part of an API server audit event the tests read.
+type auditEvent struct {
+	Verb string `json:"verb"`
+	User struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ObjectRef *struct {
+		Resource string `json:"resource"`
+		APIGroup string `json:"apiGroup"`
+	} `json:"objectRef"`
+	ResponseStatus *struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+	RequestReceived time.Time `json:"requestReceivedTimestamp"`
+}
+
+// apiWrites lists the writes by user that the API server received at or after since and carried
+// out (2xx), leaving out Events: an Event is a note about what happened, not state, and client-go
+// records one ("stopped leading") on its way out.
+func (c *controlPlane) apiWrites(user string, since time.Time) ([]string, error) {
+	f, err := os.Open(c.auditLog)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev auditEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		if ev.User.Username != user || ev.RequestReceived.Before(since) || ev.ObjectRef == nil ||
+			ev.ObjectRef.Resource == "events" || ev.ResponseStatus == nil || ev.ResponseStatus.Code >= 300 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s.%s at %s", ev.Verb, ev.ObjectRef.Resource, ev.ObjectRef.APIGroup, ev.RequestReceived.Format(time.RFC3339Nano)))
+	}
+	return out, sc.Err()
 }
 
 // stopAPIServer stops kube-apiserver (SIGTERM, as a rolling update would) and waits for it to

@@ -222,6 +222,9 @@ type operatorOptions struct {
 	Metrics bool
 	// Log is the name of the log file; default "operator". Several processes may share one.
 	Log string
+	// Kubeconfig defaults to the administrator's; another user's makes the audit log name that
+	// user for this process's API writes.
+	Kubeconfig string
 }
 
 // operatorProc is a running operator process.
@@ -240,6 +243,9 @@ func (e *env) startOperator(opts operatorOptions) *operatorProc {
 	}
 	if opts.Log == "" {
 		opts.Log = "operator"
+	}
+	if opts.Kubeconfig == "" {
+		opts.Kubeconfig = e.cp.kubeconfig
 	}
 	args := []string{"--watch-namespaces=" + e.ns, "--sync-period=5s", "--zap-encoder=console", "--zap-time-encoding=iso8601"}
 	p := &operatorProc{}
@@ -262,7 +268,7 @@ func (e *env) startOperator(opts operatorOptions) *operatorProc {
 	var err error
 	p.Operator, err = testenv.StartOperator(e.ctx, testenv.OperatorOptions{
 		Bin:            managerBin,
-		Kubeconfig:     e.cp.kubeconfig,
+		Kubeconfig:     opts.Kubeconfig,
 		HydraAdminURL:  opts.HydraAdminURL,
 		HydraPublicURL: e.hydra.PublicURL(),
 		Args:           args,
