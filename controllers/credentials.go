@@ -24,26 +24,29 @@ const minSecretLength = 6
 // Contract: when it returns without error, those credentials are stored in the Secret. Generated
 // credentials are saved before any call to Hydra, so that a crash can never leave Hydra with a
 // secret that no Secret holds. A Secret the operator did not write (External Secrets, Sealed
-// Secrets, a person) is read and never written.
-func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client) (secrets.Credentials, error) {
+// Secrets, a person) is read and never written; provided reports that the credentials came from
+// such a Secret, which is not watched and so has to be re-read periodically.
+func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client) (creds secrets.Credentials, provided bool, err error) {
 	name := secretName(obj)
 	existing, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name})
 	if err != nil {
-		return secrets.Credentials{}, err
+		return secrets.Credentials{}, false, err
 	}
 	if existing != nil && !isManagedSecret(existing, obj) {
-		return r.providedCredentials(obj, existing)
+		creds, err := r.providedCredentials(obj, existing)
+		return creds, true, err
 	}
 	if existing == nil && obj.Spec.RequireExistingSecret {
-		return secrets.Credentials{}, waitFor(obj, v1alpha1.ReasonSecretNotFound,
+		return secrets.Credentials{}, false, waitFor(obj, v1alpha1.ReasonSecretNotFound,
 			fmt.Sprintf("Waiting for Secret %s with keys %s: spec.requireExistingSecret is set", name, keysText(obj)))
 	}
 	if existing != nil {
 		if err := checkSecretOwner(existing, obj); err != nil {
-			return secrets.Credentials{}, err
+			return secrets.Credentials{}, false, err
 		}
 	}
-	return r.applyManagedSecret(ctx, obj, existing)
+	creds, err = r.applyManagedSecret(ctx, obj, existing)
+	return creds, false, err
 }
 
 // applyManagedSecret keeps the operator's own Secret as it should be: the same client ID, the

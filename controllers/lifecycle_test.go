@@ -205,6 +205,47 @@ func TestExistingSecretIsUsedAndNeverOverwritten(t *testing.T) {
 	}
 }
 
+// TestProvidedSecretRotationReachesHydra: a Secret someone else writes is not watched, so the
+// operator re-reads it every sync period; a rotation (as External Secrets does it) must reach
+// Hydra without any change to the resource.
+func TestProvidedSecretRotationReachesHydra(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "existing-rotation")
+	id, oldSecret, newSecret := "rotating-"+ns, "before-rotation-123456", "after-rotation-654321"
+	provided := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "external"},
+		Data:       map[string][]byte{"client_id": []byte(id), "client_secret": []byte(oldSecret)},
+	}
+	create(t, provided)
+	obj := serviceClient(ns, "svc")
+	obj.Spec.SecretName = "external"
+	create(t, obj)
+	obj = waitReady(t, ns, "svc")
+	if err := tokenFor(id, oldSecret, "read"); err != nil {
+		t.Fatal(err)
+	}
+
+	provided.Data["client_secret"] = []byte(newSecret)
+	if err := k8s.Update(ctx, provided); err != nil {
+		t.Fatal(err)
+	}
+	rememberSecret(newSecret)
+	eventually(t, 4*syncPeriod, func() error { return tokenFor(id, newSecret, "read") })
+	if err := tokenFor(id, oldSecret, "read"); err == nil {
+		t.Fatal("Hydra still accepts the secret from before the rotation")
+	}
+	after := &v1alpha1.OAuth2Client{}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Generation != obj.Generation {
+		t.Fatal("the resource changed; the rotation must be picked up without any edit")
+	}
+	if s := getSecret(t, ns, "external"); s.ResourceVersion != provided.ResourceVersion {
+		t.Fatal("the operator wrote to a Secret it does not own")
+	}
+}
+
 func TestRequireExistingSecretWaitsForIt(t *testing.T) {
 	ns := newNamespace(t, "wait")
 	obj := serviceClient(ns, "svc")

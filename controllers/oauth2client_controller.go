@@ -157,17 +157,18 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		obj.Status.LastHandledRequestedAt = requested
 	}
 
-	creds, err := r.reconcileCredentials(ctx, obj)
+	creds, provided, err := r.reconcileCredentials(ctx, obj)
 	if err == nil {
 		err = r.reconcileHydraClient(ctx, obj, creds, fullCheck)
 	}
-	return r.summarize(ctx, obj, err)
+	return r.summarize(ctx, obj, provided, err)
 }
 
 // summarize turns the outcome of a pass into conditions and what the controller does next:
 // success requeues at the sync period; waiting requeues after a delay; stalled waits for a
 // change to the spec; anything else is transient and retried with the controller's backoff.
-func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OAuth2Client, err error) (ctrl.Result, error) {
+// providedSecret: the credentials came from a Secret the operator neither writes nor watches.
+func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OAuth2Client, providedSecret bool, err error) (ctrl.Result, error) {
 	var stalled *stalledError
 	var waiting *waitingError
 	switch {
@@ -177,9 +178,13 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	case err == nil:
 		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
-		if r.Scanner != nil {
+		if r.Scanner != nil && !providedSecret {
 			return ctrl.Result{}, nil // the scanner re-checks it
 		}
+		// Without a scanner every client is re-checked this way. With one, a provided Secret
+		// still is: no watch tells of its rotation (by External Secrets, say), and the scanner
+		// compares only Hydra's copy with the spec. Such a pass costs one API read of the Secret;
+		// it reads Hydra only if the scanner saw a difference, and writes only a changed secret.
 		return ctrl.Result{RequeueAfter: jitter(r.SyncPeriod)}, nil
 	case errors.As(err, &stalled):
 		setStalled(obj, stalled.reason, stalled.message)

@@ -343,3 +343,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// seenSecrets holds every client secret the suite has come across, for the leak check that runs
+// after all tests: a Secret listed at the end holds only the last of a rotated client's secrets.
+var seenSecrets sync.Map // string -> struct{}
+
+// rememberSecret registers a client secret for the final leak check.
+func rememberSecret(v string) {
+	if v != "" {
+		seenSecrets.Store(v, struct{}{})
+	}
+}
