@@ -45,6 +45,10 @@ func TestLeastPrivilegeClusterMode(t *testing.T) {
 	if tok, err := clientCredentials(c, authBasic, "billing.read"); err != nil || tok.ok() != nil {
 		t.Fatalf("client_credentials with the Secret the operator wrote: %v %v", err, tok)
 	}
+	// The Lease has the fixed name that config/rbac's leader-election Role is written for.
+	if holder := kubectl(t, "get", "lease", "-n", installNamespace, leaderElectionID, "-o", "jsonpath={.spec.holderIdentity}"); holder == "" {
+		t.Errorf("the leader-election Lease %s/%s has no holder", installNamespace, leaderElectionID)
+	}
 
 	kubectl(t, "delete", "--wait=true", "--timeout=60s", "-f", manifest)
 	eventually(t, 30*time.Second, func() error { return hydraClientGone(c.ClientID) })
