@@ -619,8 +619,8 @@ func TestErrorAnswers(t *testing.T) {
 		{"429", fakeAnswer{429, jsonType, `{"error":"too_many_requests"}`}, true, false, "too_many_requests", "too_many_requests"},
 		{"400 concurrent update", fakeAnswer{400, jsonType, `{"error":"invalid_request","error_description":"Unable to serialize access due to a concurrent update"}`}, true, false, "invalid_request", "Unable to serialize access due to a concurrent update"},
 		{"400 validation", fakeAnswer{400, jsonType, `{"error":"invalid_client_metadata","error_description":"Field client_secret must contain a secret that is at least 6 characters long."}`}, false, true, "invalid_client_metadata", "Field client_secret must contain a secret that is at least 6 characters long."},
-		{"401 from a gateway, no body", fakeAnswer{401, "", ""}, false, true, "", ""},
-		{"403 with JSON under a plain content type", fakeAnswer{403, "text/plain", `{"error":"forbidden","error_description":"token lacks scope"}`}, false, true, "forbidden", "token lacks scope"},
+		{"401 from a gateway, no body", fakeAnswer{401, "", ""}, true, false, "", ""},
+		{"403 with JSON under a plain content type", fakeAnswer{403, "text/plain", `{"error":"forbidden","error_description":"token lacks scope"}`}, true, false, "forbidden", "token lacks scope"},
 		{"302 is not followed", fakeAnswer{302, "", ""}, false, false, "", ""},
 		{"200 that is not JSON", fakeAnswer{200, jsonType, `<html>`}, true, false, "", ""},
 	}

@@ -63,11 +63,20 @@ func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
 // IsConflict reports whether Hydra answered 409 (a client with that ID exists already).
 func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
 
+// IsUnauthorized reports whether Hydra's admin API (or a gateway in front of it) refused the
+// operator's own credentials with 401 or 403. That says nothing about the client being
+// registered: it is the operator's configuration, which an administrator fixes.
+func IsUnauthorized(err error) bool {
+	s := statusOf(err)
+	return s == http.StatusUnauthorized || s == http.StatusForbidden
+}
+
 // IsRejected reports whether Hydra refused the request because of what it asked for: the
 // same request will be refused again, so the caller should report it against the spec and
 // stop retrying until the spec changes. 404 and 409 are excluded because they describe the
 // state of the server, which the caller handles on its own; 429 and Hydra's concurrent-update
-// 400 are excluded because they pass by themselves (see IsTransient).
+// 400 are excluded because they pass by themselves, and 401 and 403 because they refuse the
+// operator, not the spec (see IsTransient).
 func IsRejected(err error) bool {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
@@ -76,7 +85,8 @@ func IsRejected(err error) bool {
 	switch s := apiErr.StatusCode; {
 	case s < 400 || s >= 500:
 		return false
-	case s == http.StatusNotFound, s == http.StatusConflict, s == http.StatusTooManyRequests:
+	case s == http.StatusNotFound, s == http.StatusConflict, s == http.StatusTooManyRequests,
+		s == http.StatusUnauthorized, s == http.StatusForbidden:
 		return false
 	}
 	return !apiErr.concurrentUpdate()
@@ -84,7 +94,10 @@ func IsRejected(err error) bool {
 
 // IsTransient reports whether the same request may well succeed later: Hydra or the network
 // failed, not the request. Callers retry these with backoff instead of reporting them against
-// the spec. A cancelled context is not transient: the caller gave up, nothing is to be retried.
+// the spec. 401 and 403 count too: the operator's credentials for the admin API are wrong or
+// not yet valid (a token being rotated, an access rule being deployed), and a retry with
+// backoff picks up the fix without anyone touching the resources.
+// A cancelled context is not transient: the caller gave up, nothing is to be retried.
 func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
@@ -93,6 +106,7 @@ func IsTransient(err error) bool {
 	if errors.As(err, &apiErr) {
 		return apiErr.StatusCode >= 500 ||
 			apiErr.StatusCode == http.StatusTooManyRequests ||
+			IsUnauthorized(apiErr) ||
 			apiErr.concurrentUpdate()
 	}
 	return isTransportError(err)

@@ -28,8 +28,9 @@ func TestClassification(t *testing.T) {
 		{"400 invalid redirect", apiErr(400, "invalid_redirect_uri", "The value of one or more redirect_uris is invalid."), false, false, true, false},
 		{"400 concurrent update in description", apiErr(400, "invalid_request", concurrent), false, false, false, true},
 		{"400 concurrent update in code", apiErr(400, concurrent, ""), false, false, false, true},
-		{"401", apiErr(401, "", ""), false, false, true, false},
-		{"403", apiErr(403, "", ""), false, false, true, false},
+		// The admin API refusing the operator is its configuration, not the spec: retried.
+		{"401", apiErr(401, "", ""), false, false, false, true},
+		{"403", apiErr(403, "request_forbidden", "Access denied by the gateway"), false, false, false, true},
 		{"422", apiErr(422, "", ""), false, false, true, false},
 		{"429", apiErr(429, "", ""), false, false, false, true},
 		{"500", apiErr(500, "The error is unrecognizable", ""), false, false, false, true},
@@ -51,6 +52,25 @@ func TestClassification(t *testing.T) {
 				t.Errorf("IsNotFound, IsConflict, IsRejected, IsTransient = %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+func TestIsUnauthorized(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("w: %w", &APIError{Op: "get", StatusCode: 401}), true},
+		{&APIError{Op: "list", StatusCode: 403}, true},
+		{&APIError{Op: "create", StatusCode: 400}, false},
+		{&APIError{Op: "get", StatusCode: 404}, false},
+		{&APIError{Op: "get", StatusCode: 503}, false},
+		{errors.New("dial tcp: connection refused"), false},
+		{nil, false},
+	} {
+		if got := IsUnauthorized(tt.err); got != tt.want {
+			t.Errorf("IsUnauthorized(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
 
