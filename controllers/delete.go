@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,6 +26,7 @@ func (r *OAuth2ClientReconciler) reconcileDelete(ctx context.Context, obj *v1alp
 	if !controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerName) {
 		return ctrl.Result{}, nil
 	}
+	previous := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady).DeepCopy()
 	setProgressing(obj, v1alpha1.ReasonDeleting, "Deleting: removing the client from Hydra")
 	var err error
 	if obj.Spec.DeletionPolicy == v1alpha1.DeletionPolicyOrphan {
@@ -35,6 +37,10 @@ func (r *OAuth2ClientReconciler) reconcileDelete(ctx context.Context, obj *v1alp
 	if err != nil {
 		if hydra.IsTransient(err) {
 			setProgressing(obj, v1alpha1.ReasonHydraUnavailable, "Deleting: "+err.Error())
+			if entered(previous, v1alpha1.ReasonHydraUnavailable, obj.Generation) {
+				r.event(obj, corev1.EventTypeWarning, v1alpha1.ReasonHydraUnavailable,
+					"Deleting: "+err.Error()+"; retrying (if Hydra is gone for good, set spec.deletionPolicy to Orphan)")
+			}
 		}
 		return ctrl.Result{}, err
 	}

@@ -117,7 +117,15 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 		}
 		return classify(err)
 	}
+	// Status already naming this ID means it was registered before and has since vanished at
+	// Hydra (deleted there, or lost with an in-memory database): that is drift being repaired.
+	recreated := obj.Status.ClientID == creds.ClientID
 	r.remember(obj, creds.ClientID, fingerprint)
+	if recreated {
+		ctrl.LoggerFrom(ctx).Info("Re-created Hydra client that had vanished at Hydra", "clientID", creds.ClientID)
+		r.event(obj, corev1.EventTypeNormal, "Recreated", fmt.Sprintf("Client %s was missing at Hydra; re-created it with the credentials in Secret %s", creds.ClientID, secretName(obj)))
+		return nil
+	}
 	ctrl.LoggerFrom(ctx).Info("Created Hydra client", "clientID", creds.ClientID)
 	r.event(obj, corev1.EventTypeNormal, "Created", fmt.Sprintf("Created client %s at Hydra; its credentials are in Secret %s", creds.ClientID, secretName(obj)))
 	return nil

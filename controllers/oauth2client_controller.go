@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -169,6 +170,11 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // change to the spec; anything else is transient and retried with the controller's backoff.
 // providedSecret: the credentials came from a Secret the operator neither writes nor watches.
 func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OAuth2Client, providedSecret bool, err error) (ctrl.Result, error) {
+	// A copy: the setters below change the condition in place.
+	var previous *metav1.Condition
+	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		previous = c.DeepCopy()
+	}
 	var stalled *stalledError
 	var waiting *waitingError
 	switch {
@@ -188,7 +194,9 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{RequeueAfter: jitter(r.SyncPeriod)}, nil
 	case errors.As(err, &stalled):
 		setStalled(obj, stalled.reason, stalled.message)
-		r.event(obj, corev1.EventTypeWarning, stalled.reason, stalled.message)
+		if entered(previous, stalled.reason, obj.Generation) {
+			r.event(obj, corev1.EventTypeWarning, stalled.reason, stalled.message)
+		}
 		// A conflict may clear when the other owner goes away; a rejection only with a new spec.
 		if stalled.reason == v1alpha1.ReasonClientIDConflict {
 			return ctrl.Result{RequeueAfter: jitter(r.SyncPeriod)}, nil
@@ -196,16 +204,42 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{}, nil
 	case errors.As(err, &waiting):
 		setProgressing(obj, waiting.reason, waiting.message)
+		if entered(previous, waiting.reason, obj.Generation) {
+			r.event(obj, waitEventType(waiting.reason), waiting.reason, waiting.message)
+		}
 		return ctrl.Result{RequeueAfter: waiting.after}, nil
 	default:
-		reason := v1alpha1.ReasonProgressing
+		reason, message := v1alpha1.ReasonProgressing, err.Error()
 		if hydra.IsTransient(err) {
 			reason = v1alpha1.ReasonHydraUnavailable
 		}
-		setProgressing(obj, reason, err.Error())
-		ctrl.LoggerFrom(ctx).Info("Reconcile failed; retrying with backoff", "reason", reason, "error", err.Error())
+		if hydra.IsUnauthorized(err) {
+			message = "Hydra's admin API refused the operator's credentials (check the operator's " +
+				"--hydra-admin-token-file and Hydra's admin access rules); retrying: " + message
+		}
+		setProgressing(obj, reason, message)
+		if entered(previous, reason, obj.Generation) {
+			r.event(obj, corev1.EventTypeWarning, reason, message)
+		}
+		ctrl.LoggerFrom(ctx).Info("Reconcile failed; retrying with backoff", "reason", reason, "error", message)
 		return ctrl.Result{}, err
 	}
+}
+
+// entered reports whether a pass that ends with reason moves the resource into a new state: an
+// event is recorded on that transition only, not on every retry of an outage or a wait, which
+// would cost an API write per retry and bury the events that matter.
+func entered(previous *metav1.Condition, reason string, generation int64) bool {
+	return previous == nil || previous.Reason != reason || previous.ObservedGeneration != generation
+}
+
+// waitEventType: waiting for a Secret that is yet to arrive is the normal course of a GitOps
+// sync; a Secret that is there but unusable needs someone to fix it.
+func waitEventType(reason string) string {
+	if reason == v1alpha1.ReasonSecretNotFound {
+		return corev1.EventTypeNormal
+	}
+	return corev1.EventTypeWarning
 }
 
 // ensureFinalizer adds the finalizer before anything is created at Hydra, so that no client
