@@ -72,7 +72,7 @@ type OAuth2ClientSpec struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._~-]+$`
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[A-Za-z0-9._~-]+$')",message="clientID may contain only letters, digits and the characters . _ ~ - (Hydra stores IDs with / or other characters but cannot read them back)"
 	ClientID string `json:"clientID,omitempty"`
 
 	// clientName is a human-readable name shown to users on the consent screen.
@@ -122,7 +122,7 @@ type OAuth2ClientSpec struct {
 	// +kubebuilder:validation:MaxItems=128
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=256
-	// +kubebuilder:validation:items:Pattern=`^[!#-\[\]-~]+$`
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[!#-\\[\\]-~]+$')",message="scopes: each entry is one scope, such as read or orders.write: printable ASCII without spaces (Hydra separates scopes with spaces), double quotes or backslashes; list several scopes as separate entries"
 	Scopes []string `json:"scopes,omitempty"`
 
 	// audience lists the audiences the client may request for its access tokens.
@@ -139,7 +139,7 @@ type OAuth2ClientSpec struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=2048
-	// +kubebuilder:validation:items:Pattern=`^https?://[^/?#]+$`
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^https?://[^/?#]+$')",message="allowedCORSOrigins: each entry must be an origin, http(s)://host[:port] with no path, query or trailing slash, such as https://app.example.com"
 	AllowedCORSOrigins []string `json:"allowedCORSOrigins,omitempty"`
 
 	// tokenEndpointAuthMethod is how the client authenticates at the token endpoint.
@@ -151,7 +151,7 @@ type OAuth2ClientSpec struct {
 	// jwksURI is the URL of the client's JSON Web Key Set, for private_key_jwt.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="jwksURI must be an absolute http or https URL, such as https://app.example.com/"
 	JWKSURI string `json:"jwksURI,omitempty"`
 
 	// jwks is the client's JSON Web Key Set inline (public keys only), for private_key_jwt.
@@ -189,25 +189,25 @@ type OAuth2ClientSpec struct {
 	// clientURI is the home page of the client, shown on the consent screen.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="clientURI must be an absolute http or https URL, such as https://app.example.com/"
 	ClientURI string `json:"clientURI,omitempty"`
 
 	// logoURI is the client's logo, shown on the consent screen.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="logoURI must be an absolute http or https URL, such as https://app.example.com/"
 	LogoURI string `json:"logoURI,omitempty"`
 
 	// policyURI is the client's privacy policy.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="policyURI must be an absolute http or https URL, such as https://app.example.com/"
 	PolicyURI string `json:"policyURI,omitempty"`
 
 	// tosURI is the client's terms of service.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:Pattern=`^https?://`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="tosURI must be an absolute http or https URL, such as https://app.example.com/"
 	TosURI string `json:"tosURI,omitempty"`
 
 	// contacts are e-mail addresses of the people responsible for the client.
@@ -244,7 +244,7 @@ type OAuth2ClientSpec struct {
 	// credentials are registered as they are and the Secret is never overwritten.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="secretName must be a valid Secret name: lower-case letters, digits, - and ., starting and ending with a letter or digit"
 	SecretName string `json:"secretName,omitempty"`
 
 	// requireExistingSecret makes the operator wait for the Secret named by secretName, written by
@@ -282,9 +282,11 @@ type JSONWebKeySet struct {
 	Keys []apiextensionsv1.JSON `json:"keys"`
 }
 
-// Duration is a Go duration string such as 30m, 1h or 720h.
-// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+// Duration is a Go duration string such as 30m, 1h or 720h, at most 87600h (ten years).
+// The pattern limits each number to five digits, so that no value of the maximum length can
+// overflow when parsed; the maximum keeps lifetimes to what a token can sensibly have.
 // +kubebuilder:validation:MaxLength=32
+// +kubebuilder:validation:XValidation:rule="self.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) <= duration('87600h')",message="must be a duration such as 15m, 1h30m or 720h (units ns, us, ms, s, m, h), at most 87600h (ten years)"
 type Duration string
 
 // TokenLifespans overrides token lifetimes for one client. Each value is a Go duration
@@ -335,13 +337,13 @@ type SecretTemplate struct {
 	// clientIDKey is the Secret key that holds the client ID. Unset means client_id.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[-._a-zA-Z0-9]+$')",message="clientIDKey must be a valid Secret key: letters, digits, -, _ and . only"
 	ClientIDKey string `json:"clientIDKey,omitempty"`
 
 	// clientSecretKey is the Secret key that holds the client secret. Unset means client_secret.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[-._a-zA-Z0-9]+$')",message="clientSecretKey must be a valid Secret key: letters, digits, -, _ and . only"
 	ClientSecretKey string `json:"clientSecretKey,omitempty"`
 
 	// includeEndpoints adds the keys issuer_url, token_endpoint, authorization_endpoint and
