@@ -67,10 +67,18 @@ func TestSlowAndHangingHydra(t *testing.T) {
 	}
 	faultStart := time.Now()
 	cr := e.startCreating(objs, 4)
+	// abandonedLate counts the requests the operator gave up on during the phase whose answers
+	// come after --hydra-timeout: with the timeout honoured, each of them; were it ignored (the
+	// default is 10s), none, as every answer comes within 1.5s.
+	abandonedLate := 0
 	for _, ph := range slowPhases {
+		before := proxy.counts().Abandoned
 		proxy.set(ph.mode, ph.delay)
 		t.Logf("proxy: %s (delay %s) for %s", ph.mode, ph.delay, ph.lasts)
 		e.faultDelay(ph.lasts) // the length of the phase is the fault
+		if ph.mode == lateAnswer && ph.delay > time.Second {
+			abandonedLate = proxy.counts().Abandoned - before
+		}
 	}
 	proxy.set(pass, 0)
 	healedAt := time.Now()
@@ -118,11 +126,20 @@ func TestSlowAndHangingHydra(t *testing.T) {
 	e.report(converge, convergeErr, lost, duplicates,
 		kv("n", n), kv("timeout", "1s"), kv("faultFor", healedAt.Sub(faultStart)), kv("readyAtHeal", fmt.Sprintf("%d/%d", readyAtHeal, warm+n)),
 		kv("goroutinesBaseline", baseline), kv("goroutinesPeak", peak), kv("goroutinesFinal", final), kv("goroutinesSettle", settle),
-		kv("hydraRequestErrors", int(hydraErrors)), kv("abandonedAtProxy", pc.Abandoned), kv("maxInflight", pc.MaxInflight),
+		kv("hydraRequestErrors", int(hydraErrors)), kv("abandonedAtProxy", pc.Abandoned), kv("abandonedLateAnswers", abandonedLate), kv("maxInflight", pc.MaxInflight),
 		kv("tokenFailures", fmt.Sprintf("%d/%d", tokenFailures, warm+n)), kv("secretsInLogs", leaks), kv("operatorExited", op.exited()))
 
 	if leaks != 0 {
 		t.Errorf("%d client secrets appear in the operator's logs", leaks)
+	}
+	// The faults must have bitten, or converging proves nothing: the operator timed out on the
+	// late answers (--hydra-timeout=1s honoured) and counted its failed requests, and so, having
+	// converged, it retried them.
+	if abandonedLate == 0 {
+		t.Errorf("no request timed out while Hydra answered after 1.5s: --hydra-timeout=1s was not applied")
+	}
+	if hydraErrors == 0 || pc.Abandoned == 0 {
+		t.Errorf("the faults went unnoticed: %v failed Hydra requests counted, %d abandoned at the proxy", hydraErrors, pc.Abandoned)
 	}
 	if convergeErr != nil {
 		t.Fatal(convergeErr)
