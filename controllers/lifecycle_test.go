@@ -465,13 +465,37 @@ func TestHydraRejectionStallsWithHydrasReason(t *testing.T) {
 	if got.Status.ObservedGeneration != got.Generation {
 		t.Fatal("a stalled generation is observed, so kstatus reports Failed")
 	}
+	// Hydra's own error_description, which names the offending URI, reaches the user.
+	msg := conditionMessage(got, v1alpha1.ConditionStalled)
+	if !strings.Contains(msg, "post_logout_redirect_uri 'https://other.example.com/bye' must match") {
+		t.Fatalf("the Stalled message lacks Hydra's error_description: %q", msg)
+	}
 
-	// Fixing the spec clears it.
+	// Not calling Hydra again is an absence, which no poll can wait for: watch for a bounded
+	// window that spans two drift scans and sync periods, in which a retry would have happened.
+	calls := operatorHydra.callsFor(string(got.UID))
+	if calls == 0 {
+		t.Fatal("no Hydra call counted for the client; the probe is broken")
+	}
+	deadline := time.Now().Add(2 * syncPeriod)
+	for time.Now().Before(deadline) {
+		if n := operatorHydra.callsFor(string(got.UID)); n != calls {
+			t.Fatalf("the operator called Hydra again (%d calls, was %d) for a generation Hydra refused", n, calls)
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval of the observation window
+	}
+
+	// Fixing the spec clears it, and kstatus sees a plain Ready: no Stalled, no Reconciling.
 	got.Spec.PostLogoutRedirectURIs = []string{"https://app.example.com/bye"}
 	if err := k8s.Update(context.Background(), got); err != nil {
 		t.Fatal(err)
 	}
-	waitReady(t, ns, "svc")
+	fixed := waitReady(t, ns, "svc")
+	for _, condType := range []string{v1alpha1.ConditionStalled, v1alpha1.ConditionReconciling} {
+		if c := conditionOf(fixed, condType); c != nil {
+			t.Fatalf("Ready, but %s is still present: %+v", condType, *c)
+		}
+	}
 }
 
 func TestRequestedAtAnnotationTriggersReconcile(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,9 @@ var (
 	hydraAPI   hydra.Client
 	// logBuf captures every operator log line, so tests can check that no secret leaks.
 	logBuf = &syncBuffer{}
+	// operatorHydra is the manager's Hydra client; it counts the calls about each client ID,
+	// so a test can show that the operator left a client alone.
+	operatorHydra *countingHydra
 )
 
 const syncPeriod = 3 * time.Second
@@ -102,6 +106,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
+	operatorHydra = &countingHydra{Client: hydraAPI}
 	stopManager, err := startManager(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting manager:", err)
@@ -137,7 +142,7 @@ func startManager(ctx context.Context) (func(), error) {
 	}
 	r := &OAuth2ClientReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Hydra: hydraAPI, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
+		Hydra: operatorHydra, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
 		Endpoints: secrets.EndpointsFromPublicURL(hydraProc.PublicURL()),
 		Policy: NamespacePolicy{
@@ -353,4 +358,44 @@ func rememberSecret(v string) {
 	if v != "" {
 		seenSecrets.Store(v, struct{}{})
 	}
+}
+
+// countingHydra passes every call on to Hydra and counts the calls about each client ID (the
+// drift scanner's list calls name no client and are not counted).
+type countingHydra struct {
+	hydra.Client
+	calls sync.Map // client ID -> *atomic.Int64
+}
+
+func (h *countingHydra) count(id string) {
+	n, _ := h.calls.LoadOrStore(id, &atomic.Int64{})
+	n.(*atomic.Int64).Add(1)
+}
+
+// callsFor is how many calls the operator has made about this client ID so far.
+func (h *countingHydra) callsFor(id string) int64 {
+	if n, ok := h.calls.Load(id); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+func (h *countingHydra) Get(ctx context.Context, id string) (*hydra.OAuth2Client, error) {
+	h.count(id)
+	return h.Client.Get(ctx, id)
+}
+
+func (h *countingHydra) Create(ctx context.Context, c *hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
+	h.count(c.GetClientId())
+	return h.Client.Create(ctx, c)
+}
+
+func (h *countingHydra) Update(ctx context.Context, id string, c *hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
+	h.count(id)
+	return h.Client.Update(ctx, id, c)
+}
+
+func (h *countingHydra) Delete(ctx context.Context, id string) error {
+	h.count(id)
+	return h.Client.Delete(ctx, id)
 }
