@@ -344,7 +344,7 @@ func TestUnmarkedClientNeedsAdoptionOptIn(t *testing.T) {
 		t.Fatalf("the unmarked client must be left alone: %v", err)
 	}
 
-	// Opting in from a namespace the policy does not allow (only "adopters") is refused too.
+	// Opting in from a namespace the policy does not allow (only "adopters-*") is refused too.
 	obj = &v1alpha1.OAuth2Client{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "legacy"}, obj); err != nil {
 		t.Fatal(err)
@@ -355,6 +355,43 @@ func TestUnmarkedClientNeedsAdoptionOptIn(t *testing.T) {
 	}
 	waitCondition(t, ns, "legacy", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonNamespaceNotAllowed)
 }
+
+// TestAdoptionTakesOverUnmarkedClient: with the opt-in, from a namespace the policy allows, a
+// client created at Hydra by other means becomes this resource's: marked as its own, set to
+// the spec, and answering to the credentials in the resource's Secret.
+func TestAdoptionTakesOverUnmarkedClient(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "adopters")
+	id, legacySecret := "adoptable-"+ns, "legacy-secret-654321"
+	if _, err := hydraAPI.Create(ctx, &hydra.OAuth2Client{ClientId: &id, ClientSecret: &legacySecret, GrantTypes: []string{"client_credentials"}, Scope: ptrTo("legacy")}); err != nil {
+		t.Fatal(err)
+	}
+	obj := serviceClient(ns, "legacy")
+	obj.Spec.ClientID = id
+	obj.Spec.AdoptExistingClient = true
+	create(t, obj)
+	obj = waitReady(t, ns, "legacy")
+
+	got, err := hydraAPI.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetOwner() != hydra.OwnerFor(ns, "legacy") || got.GetScope() != "read write" {
+		t.Fatalf("adopted client: owner %q scope %q", got.GetOwner(), got.GetScope())
+	}
+	if obj.Status.ClientID != id {
+		t.Fatalf("status.clientID %q, want %q", obj.Status.ClientID, id)
+	}
+	if err := secretWorks(ns, "legacy"); err != nil {
+		t.Fatal(err)
+	}
+	// The Secret's credentials are the ones registered: the secret from before is replaced.
+	if tokenFor(id, legacySecret, "read") == nil {
+		t.Fatal("the adopted client still accepts the secret it had before adoption")
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
 
 func TestOrphanKeepsClientAndSecret(t *testing.T) {
 	ctx := context.Background()

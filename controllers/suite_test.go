@@ -146,9 +146,9 @@ func startManager(ctx context.Context) (func(), error) {
 		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
 		Endpoints: secrets.EndpointsFromPublicURL(hydraProc.PublicURL()),
 		Policy: NamespacePolicy{
-			AdoptionNamespaces: []string{"adopters"},
+			AdoptionNamespaces: []string{"adopters-*"},
 			// Only the namespaces of tests that choose client IDs (spec.clientID or a Secret).
-			ClientIDNamespaces: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "immutable-*", "ssa-*"},
+			ClientIDNamespaces: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
 		},
 		Scanner: &DriftScanner{
 			Reader: mgr.GetClient(), Hydra: hydraAPI,
