@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -476,6 +477,46 @@ func TestHydraDownThenBack(t *testing.T) {
 	if err := secretWorks(ns, "svc"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestDeleteWhileHydraIsGoneForGood follows the documented escape hatch: a resource whose
+// deletion waits for an unreachable Hydra is let go by switching deletionPolicy to Orphan.
+func TestDeleteWhileHydraIsGoneForGood(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "hydra-gone")
+	create(t, serviceClient(ns, "svc"))
+	obj := waitReady(t, ns, "svc")
+
+	hydraProc.Stop()
+	restarted := false
+	defer func() {
+		if !restarted {
+			_ = hydraProc.Start(context.Background())
+		}
+	}()
+	if err := k8s.Delete(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	stuck := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonHydraUnavailable)
+	if stuck.DeletionTimestamp.IsZero() || !strings.HasPrefix(conditionMessage(stuck, v1alpha1.ConditionReady), "Deleting:") {
+		t.Fatalf("want a deletion waiting for Hydra, have %+v", stuck.Status.Conditions)
+	}
+	waitEvent(t, stuck, "Warning", v1alpha1.ReasonHydraUnavailable)
+
+	patch := []byte(`{"spec":{"deletionPolicy":"Orphan"}}`)
+	if err := k8s.Patch(ctx, stuck, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatalf("the escape hatch is refused: %v", err)
+	}
+	eventually(t, 20*time.Second, func() error { return goneErr(ns, "svc") })
+	s := getSecret(t, ns, "svc")
+	if metav1.GetControllerOf(s) != nil {
+		t.Fatal("the released Secret still has a controller and would be garbage-collected")
+	}
+
+	if err := hydraProc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
 }
 
 func waitReadyWithin(t *testing.T, ns, name string, d time.Duration) {
