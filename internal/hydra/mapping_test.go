@@ -708,6 +708,44 @@ func FuzzDesiredDiff(f *testing.F) {
 	})
 }
 
+// FuzzDiffArbitrary compares a desired client with whatever Hydra might answer: a client decoded
+// from arbitrary JSON. Diff must not panic, must find no drift between a client and itself, and
+// must give the same answer every time (the reconciler acts on it).
+func FuzzDiffArbitrary(f *testing.F) {
+	for _, spec := range []*v1alpha1.OAuth2ClientSpec{serviceSpec(), kitchenSinkSpec()} {
+		desired, err := Desired(spec, "svc", OwnerFor("ns", "svc"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		stored, err := json.Marshal(asStored(f, desired))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(stored)
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"scope":"  ","grant_types":null,"metadata":{"n":1e308},"jwks":{"keys":null},"client_credentials_grant_access_token_lifespan":"1h0m0s"}`))
+	f.Add([]byte(`{"metadata":[1,"x",null],"jwks":"keys","redirect_uris":["b","a","a"],"skip_consent":true,"client_secret_expires_at":-1}`))
+	desired, err := Desired(kitchenSinkSpec(), "web-app", OwnerFor("ns", "web-app"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var actual OAuth2Client
+		if json.Unmarshal(raw, &actual) != nil {
+			return
+		}
+		if d := Diff(&actual, &actual); len(d) != 0 {
+			t.Fatalf("Diff(x, x) = %v for %s", d, raw)
+		}
+		first := Diff(desired, &actual)
+		if again := Diff(desired, &actual); !slices.Equal(first, again) {
+			t.Fatalf("Diff is not deterministic: %v, then %v for %s", first, again, raw)
+		}
+		_ = Diff(&actual, desired) // the other way round must not panic either
+	})
+}
+
 func BenchmarkDesired(b *testing.B) {
 	spec := kitchenSinkSpec()
 	b.ReportAllocs()

@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 func newValidator(t testing.TB) *Validator {
@@ -63,7 +66,9 @@ func TestClientIDImmutable(t *testing.T) {
 	}
 }
 
-// FuzzValidate: no input crashes validation, and every refusal carries a message.
+// FuzzValidate: no input crashes validation, and every refusal carries a message. The same input,
+// decoded into the typed spec, must not crash the mapping to Hydra either, whose refusals carry
+// a message too (the reconciler puts it into the status).
 func FuzzValidate(f *testing.F) {
 	cases, err := LoadCases("testdata/cases.yaml")
 	if err != nil {
@@ -84,6 +89,13 @@ func FuzzValidate(f *testing.F) {
 			if strings.TrimSpace(e.Error()) == "" || (e.Detail == "" && e.BadValue == nil && e.Type == "") {
 				t.Fatalf("a refusal without a message: %#v", e)
 			}
+		}
+		var typed v1alpha1.OAuth2ClientSpec
+		if json.Unmarshal(raw, &typed) != nil {
+			return
+		}
+		if _, err := hydra.Desired(&typed, "x", hydra.OwnerFor("ns", "x")); err != nil && strings.TrimSpace(err.Error()) == "" {
+			t.Fatalf("the mapping refused %s without a message: %#v", raw, err)
 		}
 	})
 }
