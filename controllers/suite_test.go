@@ -112,7 +112,20 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "starting manager:", err)
 		return 1
 	}
+	watcher, err := client.NewWithWatch(restCfg, client.Options{Scheme: testScheme})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	go watchSecrets(watchCtx, watcher)
 	code := m.Run()
+	stopWatch()
+	// After every test, so that it sees everything the operator said during the whole suite.
+	if err := checkNoSecretLeaks(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: secret leak check:", err)
+		code = 1
+	}
 	stopManager()
 	return code
 }
