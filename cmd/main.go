@@ -169,7 +169,7 @@ func run(o options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("Starting operator", "hydraAdminURL", o.hydraAdminURL, "watchNamespaces", o.watchNamespaces, "syncPeriod", o.syncPeriod.String())
+	log.Info("Starting operator", "hydraAdminURL", hydra.RedactURL(o.hydraAdminURL), "watchNamespaces", o.watchNamespaces, "syncPeriod", o.syncPeriod.String())
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 
@@ -180,6 +181,18 @@ func errorBody(err error) (code, description string) {
 		description = code
 	}
 	return code, description
+}
+
+// RedactURL returns the URL without its userinfo (user:password@), for logs: an admin URL may
+// carry basic-auth credentials for a gateway in front of Hydra. A URL that does not parse is
+// not shown at all, since where its credentials are can't be told.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparseable URL]"
+	}
+	u.User = nil
+	return u.String()
 }
 
 // redact removes secret from s. Hydra does not echo request bodies today; this keeps it that

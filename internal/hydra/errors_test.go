@@ -99,3 +99,17 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redact with no secret = %q", got)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"http://hydra-admin:4445", "http://hydra-admin:4445"},
+		{"https://operator:s3cr3t@hydra.example.com/admin", "https://hydra.example.com/admin"},
+		{"https://only-user@hydra.example.com", "https://hydra.example.com"},
+		{"https://user:p%40ss@hydra.example.com:8443/x?y=1", "https://hydra.example.com:8443/x?y=1"},
+		{"http://user:pa ss@host:bad-port", "[unparseable URL]"},
+	} {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
