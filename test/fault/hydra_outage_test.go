@@ -74,9 +74,8 @@ func TestHydraOutageMidCreate(t *testing.T) {
 		lost = tl.Missing + (n - tl.Resources)
 		duplicates = tl.Duplicates
 		changed = 0
-		for name, secret := range recorded {
-			now := snap.secrets[name]
-			if now == nil || string(now.Data["client_secret"]) != secret {
+		for name, before := range recorded {
+			if now := snap.secrets[name]; now == nil || credentialsOf(now) != before {
 				changed++
 			}
 		}
@@ -97,8 +96,13 @@ func TestHydraOutageMidCreate(t *testing.T) {
 	if convergeErr != nil {
 		t.Fatal(convergeErr)
 	}
+	// Every resource had its credentials in its Secret before Hydra came back (so the operator
+	// had to restore the clients with them rather than start afresh), and none changed.
+	if len(recorded) != n {
+		t.Errorf("%d of %d Secrets held credentials before Hydra came back; the operator must write them without Hydra", len(recorded), n)
+	}
 	if changed != 0 {
-		t.Errorf("%d Secrets' client_secret changed after Hydra came back; the credentials written before the outage must be the ones registered", changed)
+		t.Errorf("%d Secrets' credentials changed after Hydra came back; the credentials written before the outage must be the ones registered", changed)
 	}
 	if tokenFailures != 0 {
 		t.Errorf("%d of %d token requests with the Secrets' credentials failed: %v", tokenFailures, n, tokenErrs)
@@ -108,17 +112,24 @@ func TestHydraOutageMidCreate(t *testing.T) {
 	}
 }
 
-// managedSecrets maps the names of the operator's Secrets in the namespace to their
-// client_secret.
-func (e *env) managedSecrets() (map[string]string, error) {
+// credentials are a Secret's client_id and client_secret.
+type credentials struct{ id, secret string }
+
+func credentialsOf(s *corev1.Secret) credentials {
+	return credentials{id: string(s.Data["client_id"]), secret: string(s.Data["client_secret"])}
+}
+
+// managedSecrets maps the names of the operator's Secrets in the namespace that hold a
+// client_id and a client_secret to them.
+func (e *env) managedSecrets() (map[string]credentials, error) {
 	list := &corev1.SecretList{}
 	if err := e.k8s.List(e.ctx, list, client.InNamespace(e.ns), client.MatchingLabels{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}); err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	for _, s := range list.Items {
-		if v := string(s.Data["client_secret"]); v != "" {
-			out[s.Name] = v
+	out := map[string]credentials{}
+	for i := range list.Items {
+		if c := credentialsOf(&list.Items[i]); c.id != "" && c.secret != "" {
+			out[list.Items[i].Name] = c
 		}
 	}
 	return out, nil

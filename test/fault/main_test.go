@@ -19,7 +19,7 @@ import (
 
 // Settings that can be overridden from the environment.
 var (
-	// hydraOutage is how long Hydra stays down in TestHydraLosesDataMidCreate
+	// hydraOutage is how long Hydra stays down in TestHydraOutageMidCreate
 	// (FAULT_HYDRA_OUTAGE, a Go duration; default a minute).
 	hydraOutage = envDuration("FAULT_HYDRA_OUTAGE", 60*time.Second)
 	// keepLogs keeps every test's log folder (FAULT_KEEP_LOGS=1); otherwise the logs are only

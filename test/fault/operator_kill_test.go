@@ -107,6 +107,10 @@ func TestOperatorSIGKILL(t *testing.T) {
 		kv("live", len(live)), kv("deleted", len(w.deleted)), kv("deletedLeft", deletedLeft), kv("staleSpecs", stale),
 		kv("tokenFailures", fmt.Sprintf("%d/%d", tokenFailures, len(live))), kv("secretsInLogs", leaks), kv("total", time.Since(begin)))
 
+	// The kills must have interrupted work, or their harmlessness proves nothing.
+	if midWork == 0 {
+		t.Errorf("none of the %d SIGKILLs left work unfinished (kill delays %s..%s): the test did not interrupt the operator", sigkills, delays[0], delays[len(delays)-1])
+	}
 	if leaks != 0 {
 		t.Errorf("%d client secrets appear in the operator's logs", leaks)
 	}
