@@ -124,7 +124,7 @@ func TestConflictingWriter(t *testing.T) {
 				problems = append(problems, fmt.Sprintf("%s: Secret's client_secret is not the person's last rotation", name))
 			}
 			for _, mf := range obj.ManagedFields {
-				if mf.Manager != personManager && mf.Manager != "fault-test" && mf.FieldsV1 != nil && strings.Contains(string(mf.FieldsV1.Raw), `"f:spec"`) {
+				if mf.Manager != personManager && mf.Manager != "fault-test" && mf.FieldsV1 != nil && strings.Contains(mf.FieldsV1.GetRawString(), `"f:spec"`) {
 					opSpecFields++
 					problems = append(problems, fmt.Sprintf("%s: field manager %q (%s) owns spec fields", name, mf.Manager, mf.Operation))
 				}

@@ -404,7 +404,7 @@ func (e *env) createRetrying(obj client.Object) error {
 		}
 		select {
 		case <-e.ctx.Done():
-			return fmt.Errorf("creating %s: %w (last error: %v)", obj.GetName(), e.ctx.Err(), err)
+			return fmt.Errorf("creating %s: %w (last error: %w)", obj.GetName(), e.ctx.Err(), err)
 		case <-time.After(pollInterval):
 		}
 	}
@@ -426,7 +426,7 @@ func (e *env) retrying(fn func() error) (conflicts int, err error) {
 		}
 		select {
 		case <-e.ctx.Done():
-			return conflicts, fmt.Errorf("%w (last error: %v)", e.ctx.Err(), err)
+			return conflicts, fmt.Errorf("%w (last error: %w)", e.ctx.Err(), err)
 		case <-time.After(pollInterval):
 		}
 	}
@@ -564,7 +564,7 @@ func (e *env) waitConverged(since time.Time, want int, timeout time.Duration) (t
 		}
 		select {
 		case <-ctx.Done():
-			return time.Since(since), lastSnap, fmt.Errorf("not converged within %s: want %d resources; %s (last error: %v)", timeout, want, last, lastErr)
+			return time.Since(since), lastSnap, fmt.Errorf("not converged within %s: want %d resources; %s (last error: %s)", timeout, want, last, fmt.Sprint(lastErr))
 		case <-time.After(pollInterval):
 		}
 	}
@@ -701,7 +701,7 @@ func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: not within %s (last error: %v)", what, timeout, lastErr)
+			return fmt.Errorf("%s: not within %s (last error: %s)", what, timeout, fmt.Sprint(lastErr))
 		case <-time.After(pollInterval / 2):
 		}
 	}
