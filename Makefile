@@ -70,7 +70,7 @@ test: verify vet lint test-unit test-integration test-e2e test-fault ## Run ever
 
 .PHONY: test-unit
 test-unit: ## Unit tests and a short fuzz run of the pure logic (no binaries needed).
-	go test $(GO_TEST_FLAGS) ./api/... ./internal/...
+	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/...
 	hack/fuzz.sh $(FUZZ_TIME)
 
 .PHONY: test-integration

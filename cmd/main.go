@@ -17,6 +17,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -123,6 +124,11 @@ func run(o options) error {
 	restConfig := ctrl.GetConfigOrDie()
 	restConfig.QPS, restConfig.Burst = float32(o.kubeQPS), o.kubeBurst
 	restConfig.UserAgent = "oauth2-client-operator"
+	fence := &leaseFence{enabled: o.leaderElect, window: o.renewDeadline}
+	electionConfig := rest.CopyConfig(restConfig)
+	electionConfig.Wrap(fence.observe)
+	restConfig.Wrap(fence.guard)
+	hydraClient = fencedHydra{Client: hydraClient, fence: fence}
 
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                        scheme,
@@ -134,6 +140,7 @@ func run(o options) error {
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		LeaderElectionConfig:          electionConfig,
 		LeaseDuration:                 &o.leaseDuration,
 		RenewDeadline:                 &o.renewDeadline,
 		RetryPeriod:                   &o.retry,

@@ -167,7 +167,7 @@ func TestSecretTemplateAndForeignLabelsSurvive(t *testing.T) {
 func ownedPaths(t *testing.T, mf metav1.ManagedFieldsEntry) []string {
 	t.Helper()
 	var fields map[string]map[string]any
-	if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+	if err := json.Unmarshal([]byte(mf.FieldsV1.GetRawString()), &fields); err != nil {
 		t.Fatal(err)
 	}
 	var paths []string

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestLeaseFence(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("fail") != "" {
+			w.WriteHeader(http.StatusConflict)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	request := func(rt http.RoundTripper, method, path string) error {
+		req := httptest.NewRequestWithContext(context.Background(), method, srv.URL+path, nil)
+		req.RequestURI = ""
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}
+
+	disabled := &leaseFence{enabled: false, window: time.Second}
+	if err := request(disabled.guard(http.DefaultTransport), http.MethodPatch, "/api/v1/secrets/x"); err != nil {
+		t.Fatalf("without leader election every write passes: %v", err)
+	}
+
+	f := &leaseFence{enabled: true, window: time.Hour}
+	guarded, election := f.guard(http.DefaultTransport), f.observe(http.DefaultTransport)
+	if err := request(guarded, http.MethodGet, "/api/v1/secrets"); err != nil {
+		t.Fatalf("reads pass a closed fence: %v", err)
+	}
+	if err := request(guarded, http.MethodPatch, "/api/v1/secrets/x"); err == nil {
+		t.Fatal("a write passed before the lease was ever held")
+	}
+	if err := request(election, http.MethodPut, "/apis/coordination.k8s.io/v1/namespaces/ns/leases/l?fail=1"); err != nil {
+		t.Fatal(err)
+	}
+	if f.open() {
+		t.Fatal("a refused lease update opened the fence")
+	}
+	if err := request(election, http.MethodGet, "/apis/coordination.k8s.io/v1/namespaces/ns/leases/l"); err != nil || f.open() {
+		t.Fatalf("reading the lease opened the fence (err %v)", err)
+	}
+	if err := request(election, http.MethodPut, "/apis/coordination.k8s.io/v1/namespaces/ns/leases/l"); err != nil {
+		t.Fatal(err)
+	}
+	if err := request(guarded, http.MethodPatch, "/api/v1/secrets/x"); err != nil {
+		t.Fatalf("a write right after a renewal was refused: %v", err)
+	}
+
+	// A renewal older than the window (a paused process) closes the fence for API and Hydra.
+	stale := time.Now().Add(-2 * time.Hour)
+	f.lastRenew.Store(&stale)
+	if err := request(guarded, http.MethodPost, "/api/v1/namespaces/ns/events"); err == nil {
+		t.Fatal("a write passed with a stale renewal")
+	}
+	h := fencedHydra{fence: f}
+	if _, err := h.Create(context.Background(), nil); !errors.Is(err, errNotLeader) {
+		t.Fatalf("Hydra create with a stale renewal: %v, want errNotLeader", err)
+	}
+	if _, err := h.Update(context.Background(), "x", nil); !errors.Is(err, errNotLeader) {
+		t.Fatalf("Hydra update with a stale renewal: %v, want errNotLeader", err)
+	}
+	if err := h.Delete(context.Background(), "x"); !errors.Is(err, errNotLeader) {
+		t.Fatalf("Hydra delete with a stale renewal: %v, want errNotLeader", err)
+	}
+}
