@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -160,7 +161,8 @@ func run(o options) error {
 		Policy:                  controllers.NamespacePolicy{ClientIDNamespaces: namespaceList(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
 		MaxConcurrentReconciles: o.concurrency,
 		Scanner: &controllers.DriftScanner{
-			Reader: mgr.GetClient(), Hydra: hydraClient,
+			Reader: mgr.GetClient(), Store: oauth2ClientStore(mgr),
+			Hydra:    hydraClient,
 			Interval: o.syncPeriod, PageSize: o.hydraPageSize, StartupGrace: time.Minute,
 		},
 	}
@@ -178,6 +180,20 @@ func run(o options) error {
 	}
 	log.Info("Starting operator", "hydraAdminURL", hydra.RedactURL(o.hydraAdminURL), "watchNamespaces", o.watchNamespaces, "syncPeriod", o.syncPeriod.String())
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// oauth2ClientStore is the informer store that holds the cached OAuth2Clients, for the drift
+// scan to read without copying them; nil (the scan then lists) where the cache has no single
+// store, as with several watched namespaces.
+func oauth2ClientStore(mgr ctrl.Manager) interface{ List() []any } {
+	informer, err := mgr.GetCache().GetInformer(context.Background(), &v1alpha1.OAuth2Client{})
+	if err != nil {
+		return nil
+	}
+	if shared, ok := informer.(toolscache.SharedIndexInformer); ok {
+		return shared.GetStore()
+	}
+	return nil
 }
 
 // cacheOptions caches only the Secrets the operator manages (selected by label), so memory does

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -368,6 +369,22 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 	}
 	if scanning.hydraReads != 1 {
 		t.Fatalf("the scan made %d list calls, want 1", scanning.hydraReads)
+	}
+	// Reading the cached objects from a store, as the operator does, finds the same.
+	store := toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)
+	for _, key := range keys {
+		obj := &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(context.Background(), key, obj); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Add(obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromStore := &DriftScanner{Reader: k8s, Store: store, Hydra: hydraAPI, Interval: time.Hour, PageSize: 500}
+	fromStore.Events() // a buffered queue, so a wrong verdict fails below instead of blocking
+	if checked, queued, err := fromStore.scan(context.Background()); err != nil || checked != n || queued != 0 {
+		t.Fatalf("a scan of the store checked %d and queued %d (err %v), want %d and 0", checked, queued, err, n)
 	}
 	for _, key := range keys {
 		if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: key}); err != nil {

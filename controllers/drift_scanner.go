@@ -24,7 +24,12 @@ import (
 type DriftScanner struct {
 	// Reader lists OAuth2Clients; the manager's cache.
 	Reader client.Reader
-	Hydra  hydra.Client
+	// Store, when set, is the informer store behind Reader. The scan then reads the cached
+	// objects themselves (it never changes them) instead of listing them through Reader, which
+	// copies every object's struct: about 850 bytes each, 8.5 MB of garbage per scan at 10,000
+	// clients, which raises the operator's peak memory by as much again.
+	Store interface{ List() []any }
+	Hydra hydra.Client
 	// Interval between scans (with ±10% jitter).
 	Interval time.Duration
 	// PageSize of Hydra list requests; Hydra allows up to 1000.
@@ -119,14 +124,13 @@ func (s *DriftScanner) markInSync(obj *v1alpha1.OAuth2Client) {
 
 // scan compares Hydra's clients, page by page, with the settled resources in the cache.
 func (s *DriftScanner) scan(ctx context.Context) (checked, queued int, err error) {
-	list := &v1alpha1.OAuth2ClientList{}
-	// The scan only reads the objects, so it takes the cache's own, not a copy of each.
-	if err := s.Reader.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+	resources, err := s.cached(ctx)
+	if err != nil {
 		return 0, 0, err
 	}
 	byID := map[string]*v1alpha1.OAuth2Client{}
-	for i := range list.Items {
-		if obj := &list.Items[i]; isSettled(obj) && obj.DeletionTimestamp.IsZero() {
+	for _, obj := range resources {
+		if isSettled(obj) && obj.DeletionTimestamp.IsZero() {
 			byID[obj.Status.ClientID] = obj
 		}
 	}
@@ -160,6 +164,30 @@ func (s *DriftScanner) scan(ctx context.Context) (checked, queued int, err error
 	s.verified, s.scanned = verified, true
 	s.mu.Unlock()
 	return checked + len(byID), queued, nil
+}
+
+// cached returns the OAuth2Clients in the cache, to be read only: the cache's own objects from
+// Store, or else the cache's objects shallowly copied into a list by Reader.
+func (s *DriftScanner) cached(ctx context.Context) ([]*v1alpha1.OAuth2Client, error) {
+	if s.Store != nil {
+		items := s.Store.List()
+		out := make([]*v1alpha1.OAuth2Client, 0, len(items))
+		for _, item := range items {
+			if obj, ok := item.(*v1alpha1.OAuth2Client); ok {
+				out = append(out, obj)
+			}
+		}
+		return out, nil
+	}
+	list := &v1alpha1.OAuth2ClientList{}
+	if err := s.Reader.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, err
+	}
+	out := make([]*v1alpha1.OAuth2Client, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
 }
 
 func (s *DriftScanner) enqueue(ctx context.Context, obj *v1alpha1.OAuth2Client) {

@@ -26,6 +26,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -153,6 +154,12 @@ func startManager(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	// The scanner reads the informer's store, as in cmd/main.go.
+	informer, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.OAuth2Client{})
+	if err != nil {
+		return nil, err
+	}
+	store := informer.(toolscache.SharedIndexInformer).GetStore()
 	r := &OAuth2ClientReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Hydra: operatorHydra, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
@@ -164,7 +171,7 @@ func startManager(ctx context.Context) (func(), error) {
 			ClientIDNamespaces: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
 		},
 		Scanner: &DriftScanner{
-			Reader: mgr.GetClient(), Hydra: hydraAPI,
+			Reader: mgr.GetClient(), Store: store, Hydra: hydraAPI,
 			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
 		},
 	}
