@@ -398,14 +398,7 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 
 	// A client changed at Hydra is not verified by the scan, so its resource is queued.
 	id := ownedClients(t, ns, keys[0].Name)[0].GetClientId()
-	tampered, err := hydraAPI.Get(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered.SetScope("everything")
-	if _, err := hydraAPI.Update(context.Background(), id, tampered); err != nil {
-		t.Fatal(err)
-	}
+	editAtHydra(t, id, func(c *hydra.OAuth2Client) { c.SetScope("everything") })
 	_, queued, err := r.Scanner.scan(context.Background())
 	if err != nil || queued != 1 {
 		t.Fatalf("scan after tampering queued %d resources (err %v), want 1", queued, err)

@@ -119,14 +119,7 @@ func TestEventsForEachKindOfChange(t *testing.T) {
 	}
 	waitEvent(t, obj, "Normal", "Updated")
 
-	tampered, err := hydraAPI.Get(ctx, obj.Status.ClientID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered.SetClientName("changed at hydra")
-	if _, err := hydraAPI.Update(ctx, obj.Status.ClientID, tampered); err != nil {
-		t.Fatal(err)
-	}
+	editAtHydra(t, obj.Status.ClientID, func(c *hydra.OAuth2Client) { c.SetClientName("changed at hydra") })
 	waitEvent(t, obj, "Normal", "DriftRepaired")
 
 	if err := hydraAPI.Delete(ctx, obj.Status.ClientID); err != nil {
@@ -137,11 +130,7 @@ func TestEventsForEachKindOfChange(t *testing.T) {
 		t.Fatalf("%d Created events; a client re-created after drift must not read as new", n)
 	}
 
-	bad := serviceClient(ns, "rejected")
-	bad.Spec.GrantTypes = []v1alpha1.GrantType{"authorization_code"}
-	bad.Spec.ResponseTypes = []v1alpha1.ResponseType{"code"}
-	bad.Spec.RedirectURIs = []string{"https://app.example.com/cb"}
-	bad.Spec.PostLogoutRedirectURIs = []string{"https://other.example.com/bye"}
+	bad := refusedByHydra(ns, "rejected")
 	create(t, bad)
 	waitCondition(t, ns, "rejected", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonHydraRejected)
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(bad), bad); err != nil {

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 )
 
@@ -261,14 +262,7 @@ func TestRequestedAtForcesFullCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Changed at Hydra after the scan: only a full check can notice before the next scan.
-	tampered, err := hydraAPI.Get(ctx, obj.Status.ClientID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered.SetScope("everything")
-	if _, err := hydraAPI.Update(ctx, obj.Status.ClientID, tampered); err != nil {
-		t.Fatal(err)
-	}
+	editAtHydra(t, obj.Status.ClientID, func(c *hydra.OAuth2Client) { c.SetScope("everything") })
 	reconcileOnce := func() {
 		t.Helper()
 		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {

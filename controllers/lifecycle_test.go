@@ -83,15 +83,10 @@ func TestDriftAtHydraIsReverted(t *testing.T) {
 	obj := waitReady(t, ns, "svc")
 	ctx := context.Background()
 
-	tampered, err := hydraAPI.Get(ctx, obj.Status.ClientID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered.SetScope("read write everything")
-	tampered.RedirectUris = []string{"https://evil.example.com/cb"}
-	if _, err := hydraAPI.Update(ctx, obj.Status.ClientID, tampered); err != nil {
-		t.Fatal(err)
-	}
+	editAtHydra(t, obj.Status.ClientID, func(c *hydra.OAuth2Client) {
+		c.SetScope("read write everything")
+		c.RedirectUris = []string{"https://evil.example.com/cb"}
+	})
 	// The periodic re-check (syncPeriod) finds and reverts it without any change to the resource.
 	eventually(t, 4*syncPeriod, func() error {
 		got, err := hydraAPI.Get(ctx, obj.Status.ClientID)
@@ -532,12 +527,7 @@ func waitReadyWithin(t *testing.T, ns, name string, d time.Duration) {
 
 func TestHydraRejectionStallsWithHydrasReason(t *testing.T) {
 	ns := newNamespace(t, "rejected")
-	obj := serviceClient(ns, "svc")
-	obj.Spec.GrantTypes = []v1alpha1.GrantType{"authorization_code"}
-	obj.Spec.ResponseTypes = []v1alpha1.ResponseType{"code"}
-	obj.Spec.RedirectURIs = []string{"https://app.example.com/cb"}
-	// Hydra refuses post-logout URIs that match no redirect URI; only Hydra can tell.
-	obj.Spec.PostLogoutRedirectURIs = []string{"https://other.example.com/bye"}
+	obj := refusedByHydra(ns, "svc")
 	create(t, obj)
 	got := waitCondition(t, ns, "svc", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonHydraRejected)
 	if got.Status.ObservedGeneration != got.Generation {

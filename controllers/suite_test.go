@@ -419,3 +419,28 @@ func (h *countingHydra) Delete(ctx context.Context, id string) error {
 	h.count(id)
 	return h.Client.Delete(ctx, id)
 }
+
+// editAtHydra changes a client directly at Hydra, behind the operator's back, as a person
+// with access to Hydra's admin API would.
+func editAtHydra(t *testing.T, clientID string, edit func(*hydra.OAuth2Client)) {
+	t.Helper()
+	c, err := hydraAPI.Get(context.Background(), clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(c)
+	if _, err := hydraAPI.Update(context.Background(), clientID, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// refusedByHydra is a valid manifest that only Hydra can refuse: a post-logout redirect URI
+// that matches none of the redirect URIs.
+func refusedByHydra(ns, name string) *v1alpha1.OAuth2Client {
+	obj := serviceClient(ns, name)
+	obj.Spec.GrantTypes = []v1alpha1.GrantType{"authorization_code"}
+	obj.Spec.ResponseTypes = []v1alpha1.ResponseType{"code"}
+	obj.Spec.RedirectURIs = []string{"https://app.example.com/cb"}
+	obj.Spec.PostLogoutRedirectURIs = []string{"https://other.example.com/bye"}
+	return obj
+}
