@@ -53,6 +53,8 @@ type options struct {
 	kubeBurst                           int
 	watchNamespaces                     string
 	clientIDNamespaces, adoptNamespaces string
+	operatorNamespace                   string
+	fingerprintKeySecret                string
 	caBundle                            []byte // the contents of hydraCAFile
 }
 
@@ -92,7 +94,9 @@ func parseFlags() options {
 	fs.Float64Var(&o.kubeQPS, "kube-api-qps", envFloat("KUBE_API_QPS", 200), "Sustained requests per second to the Kubernetes API, per resource type (the API server's priority and fairness still applies) [KUBE_API_QPS]")
 	fs.IntVar(&o.kubeBurst, "kube-api-burst", envInt("KUBE_API_BURST", 400), "Burst of requests to the Kubernetes API, per resource type [KUBE_API_BURST]")
 	fs.StringVar(&o.watchNamespaces, "watch-namespaces", env("WATCH_NAMESPACES", ""), "Comma-separated namespaces to watch; empty: all [WATCH_NAMESPACES]")
-	fs.StringVar(&o.clientIDNamespaces, "client-id-namespaces", env("CLIENT_ID_NAMESPACES", "*"), "Comma-separated namespaces allowed to choose client IDs (spec.clientID or a provided Secret); * for all [CLIENT_ID_NAMESPACES]")
+	fs.StringVar(&o.clientIDNamespaces, "client-id-namespaces", env("CLIENT_ID_NAMESPACES", ""), "Comma-separated grants of client IDs beyond a namespace's own prefix \"<namespace>.\" (spec.clientID or a provided Secret): a namespace pattern (any ID) or namespace-pattern=id-pattern; empty: none; * for every namespace, any ID [CLIENT_ID_NAMESPACES]")
+	fs.StringVar(&o.operatorNamespace, "operator-namespace", env("POD_NAMESPACE", ""), "The operator's own namespace, which holds its fingerprint key; default: the pod's namespace, else --leader-election-namespace, else default [POD_NAMESPACE]")
+	fs.StringVar(&o.fingerprintKeySecret, "fingerprint-key-secret", env("FINGERPRINT_KEY_SECRET", "oauth2-client-operator-fingerprint-key"), "Secret in --operator-namespace with the key of the credentials fingerprints in status; created with a random key if missing [FINGERPRINT_KEY_SECRET]")
 	fs.StringVar(&o.adoptNamespaces, "adoption-namespaces", env("ADOPTION_NAMESPACES", "*"), "Comma-separated namespaces allowed to adopt existing Hydra clients; * for all [ADOPTION_NAMESPACES]")
 	zapOpts := zap.Options{Development: envBool("LOG_DEVELOPMENT", false)}
 	zapOpts.BindFlags(fs)
@@ -125,6 +129,12 @@ func run(o options) error {
 	restConfig := ctrl.GetConfigOrDie()
 	restConfig.QPS, restConfig.Burst = float32(o.kubeQPS), o.kubeBurst
 	restConfig.UserAgent = "oauth2-client-operator"
+	// Before the write fence wraps the config: every replica reads (or the first creates) the
+	// key before it competes for the lease.
+	fingerprintKey, err := loadFingerprintKey(restConfig, scheme, operatorNamespace(o), o.fingerprintKeySecret)
+	if err != nil {
+		return err
+	}
 	fence := &leaseFence{enabled: o.leaderElect, window: o.renewDeadline}
 	electionConfig := rest.CopyConfig(restConfig)
 	electionConfig.Wrap(fence.observe)
@@ -158,7 +168,8 @@ func run(o options) error {
 		Recorder:                mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod:              o.syncPeriod,
 		Endpoints:               publicEndpoints(o),
-		Policy:                  controllers.NamespacePolicy{ClientIDNamespaces: namespaceList(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
+		Policy:                  controllers.NamespacePolicy{ClientIDRules: clientIDRules(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
+		FingerprintKey:          fingerprintKey,
 		MaxConcurrentReconciles: o.concurrency,
 		Scanner: &controllers.DriftScanner{
 			Reader: mgr.GetClient(), Store: oauth2ClientStore(mgr),
@@ -266,6 +277,18 @@ func newHydraClient(o options) (hydra.Client, error) {
 		hopts.BearerToken = strings.TrimSpace(string(token))
 	}
 	return hydra.New(hopts)
+}
+
+// clientIDRules parses --client-id-namespaces: comma-separated grants, each kept as written
+// ("*" is a pattern that matches every namespace); empty grants nothing.
+func clientIDRules(s string) []string {
+	var out []string
+	for _, rule := range strings.Split(s, ",") {
+		if rule = strings.TrimSpace(rule); rule != "" {
+			out = append(out, rule)
+		}
+	}
+	return out
 }
 
 // namespaceList parses a comma-separated list; empty or * means no restriction (nil).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,6 +34,12 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 		return secrets.Credentials{}, false, err
 	}
 	if existing != nil && !isManagedSecret(existing, obj) {
+		if !sharedWith(existing, obj) {
+			return secrets.Credentials{}, true, waitFor(obj, v1alpha1.ReasonSecretNotShared, fmt.Sprintf(
+				"Secret %s exists but was not written by the operator and is not shared with this resource, so the operator does not read it. "+
+					"If it holds this client's credentials, whoever manages the Secret can share it: kubectl annotate secret %s %s=%s. "+
+					"Otherwise choose another spec.secretName", name, name, v1alpha1.ClientAnnotation, obj.Name))
+		}
 		creds, err := r.providedCredentials(obj, existing)
 		return creds, true, err
 	}
@@ -66,13 +73,19 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 			creds.ClientSecret = generated
 		}
 	}
-	desired := secrets.Render(creds, obj.Spec.SecretTemplate, r.Endpoints)
+	desired := secrets.Render(creds, obj.Spec.SecretTemplate, r.Endpoints, r.FingerprintKey)
 	owner := ownerRef(obj)
 	if !secrets.NeedsWrite(existing, desired, obj.Spec.SecretTemplate, owner) {
 		return creds, nil
 	}
 	ac := secrets.ApplyConfiguration(obj.Namespace, secretName(obj), desired, &owner)
 	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		if apierrors.IsInvalid(err) {
+			// A secretTemplate the API server refuses won't be accepted on a retry either. The
+			// API server's message names the offending label or key, never a Secret's data.
+			return creds, stalled(v1alpha1.ReasonSecretInvalid, "The API server refused Secret %s as secretTemplate shapes it: %s",
+				secretName(obj), apiMessage(err))
+		}
 		return creds, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
 	}
 	if existing == nil {
@@ -96,8 +109,9 @@ func (r *OAuth2ClientReconciler) providedCredentials(obj *v1alpha1.OAuth2Client,
 	case creds.ClientID == "":
 		return creds, waitFor(obj, v1alpha1.ReasonSecretInvalid, fmt.Sprintf("Secret %s has no %s key", s.Name, idKey))
 	case obj.Spec.ClientID != "" && creds.ClientID != obj.Spec.ClientID:
+		// Never the value itself: nothing read from a Secret goes into status, events or logs.
 		return creds, waitFor(obj, v1alpha1.ReasonSecretInvalid,
-			fmt.Sprintf("Secret %s holds client ID %q but spec.clientID is %q", s.Name, creds.ClientID, obj.Spec.ClientID))
+			fmt.Sprintf("Secret %s: its %s key does not hold spec.clientID", s.Name, idKey))
 	case !usesSecret(obj):
 		creds.ClientSecret = ""
 	case len(creds.ClientSecret) < minSecretLength:
@@ -134,12 +148,23 @@ func isManagedSecret(s *corev1.Secret, obj *v1alpha1.OAuth2Client) bool {
 	return owner != nil && owner.UID == obj.UID
 }
 
+// sharedWith reports whether the author of a Secret the operator did not write opted in to this
+// resource using it: the Secret names the resource in the oauth2.clientoperator.dev/client
+// annotation or label. Without that, anyone who may edit OAuth2Clients could point one at any
+// Secret of the namespace (a database password, a TLS key) and have the operator read it for
+// them, into Hydra or into a message.
+func sharedWith(s *corev1.Secret, obj *v1alpha1.OAuth2Client) bool {
+	return s.Annotations[v1alpha1.ClientAnnotation] == obj.Name || s.Labels[v1alpha1.ClientAnnotation] == obj.Name
+}
+
 // checkSecretOwner refuses an operator-managed Secret that another OAuth2Client controls, so
-// two resources naming the same secretName can't overwrite each other's credentials. A managed
-// Secret with no controller (released by deletionPolicy Orphan) is taken over.
+// two resources naming the same secretName can't overwrite each other's credentials.
 func checkSecretOwner(s *corev1.Secret, obj *v1alpha1.OAuth2Client) error {
 	owner := metav1.GetControllerOf(s)
-	if owner == nil || owner.UID == obj.UID {
+	if owner == nil {
+		return checkReleasedSecret(s, obj)
+	}
+	if owner.UID == obj.UID {
 		return nil
 	}
 	if owner.Kind == "OAuth2Client" && owner.Name == obj.Name {
@@ -148,6 +173,35 @@ func checkSecretOwner(s *corev1.Secret, obj *v1alpha1.OAuth2Client) error {
 	}
 	return stalled(v1alpha1.ReasonSecretInvalid,
 		"Secret %s holds the credentials of %s %s; choose another spec.secretName", s.Name, owner.Kind, owner.Name)
+}
+
+// checkReleasedSecret decides whether a managed Secret with no controller, released by
+// deletionPolicy Orphan, may be taken over: only by the resource that released it, re-created
+// under the same name, with adoptExistingClient set and the same client ID. Anyone else would
+// overwrite the kept client's ID and reuse its secret for a second client.
+func checkReleasedSecret(s *corev1.Secret, obj *v1alpha1.OAuth2Client) error {
+	releasedBy, recorded := s.Annotations[v1alpha1.ReleasedByAnnotation]
+	switch {
+	case !recorded:
+		return waitFor(obj, v1alpha1.ReasonSecretInvalid, fmt.Sprintf(
+			"Secret %s carries the operator's label but has no owner and no record of the resource that released it; "+
+				"choose another spec.secretName, or, if its credentials are this resource's, annotate it with %s=%s",
+			s.Name, v1alpha1.ReleasedByAnnotation, obj.Name))
+	case releasedBy != obj.Name:
+		return waitFor(obj, v1alpha1.ReasonSecretInvalid, fmt.Sprintf(
+			"Secret %s holds the credentials of a client that OAuth2Client %s kept with deletionPolicy Orphan; "+
+				"only a resource of that name may take them over; choose another spec.secretName", s.Name, releasedBy))
+	case !obj.Spec.AdoptExistingClient:
+		return waitFor(obj, v1alpha1.ReasonSecretInvalid, fmt.Sprintf(
+			"Secret %s holds the credentials of the client an earlier %s kept with deletionPolicy Orphan; "+
+				"set spec.adoptExistingClient: true (and spec.clientID to that client's ID) to take them over", s.Name, obj.Name))
+	case secrets.Read(s, obj.Spec.SecretTemplate).ClientID != clientIDFor(obj):
+		idKey, _ := secrets.KeyNames(obj.Spec.SecretTemplate)
+		return waitFor(obj, v1alpha1.ReasonSecretInvalid, fmt.Sprintf(
+			"Secret %s holds the credentials of the client an earlier %s kept, but its %s key does not hold this resource's client ID; "+
+				"set spec.clientID to that client's ID to take them over", s.Name, obj.Name, idKey))
+	}
+	return nil
 }
 
 // usesSecret reports whether the client authenticates with a client secret. Public clients

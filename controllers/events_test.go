@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -187,4 +188,24 @@ func countEvents(t *testing.T, obj *v1alpha1.OAuth2Client, reason string) int {
 		}
 	}
 	return n
+}
+
+// TestLongMessagesAreCutToWhatTheAPIAccepts: a message of any length (Hydra's error
+// description, the API server's) becomes an Event note the API server accepts (1 kB) and a
+// condition message of at most 1024 bytes, cut on a character boundary. A refused Event would be
+// logged with its whole message instead.
+func TestLongMessagesAreCutToWhatTheAPIAccepts(t *testing.T) {
+	rec := events.NewFakeRecorder(4)
+	r := &OAuth2ClientReconciler{Recorder: rec}
+	obj := serviceClient("ns", "svc")
+	long := strings.Repeat("é", 3000) // two bytes each: a cut in the middle would break one
+	_, _ = r.summarize(context.Background(), obj, false, stalled(v1alpha1.ReasonHydraRejected, "%s", long))
+	note := <-rec.Events
+	if len(note) > maxEventMessage+len("Warning HydraRejected ") || !utf8.ValidString(note) {
+		t.Fatalf("event of %d bytes (valid UTF-8: %t)", len(note), utf8.ValidString(note))
+	}
+	msg := conditionMessage(obj, v1alpha1.ConditionReady)
+	if len(msg) > 1024 || !utf8.ValidString(msg) || !strings.HasSuffix(msg, "...") {
+		t.Fatalf("condition message of %d bytes (valid UTF-8: %t)", len(msg), utf8.ValidString(msg))
+	}
 }

@@ -104,7 +104,7 @@ func TestSecretTemplateAndForeignLabelsSurvive(t *testing.T) {
 	ctx := context.Background()
 	obj := serviceClient(ns, "svc")
 	obj.Spec.SecretTemplate = &v1alpha1.SecretTemplate{
-		Labels:          map[string]string{"team": "payments"},
+		Labels:          map[string]v1alpha1.LabelValue{"team": "payments"},
 		Annotations:     map[string]string{"reloader.stakater.com/match": "true"},
 		ClientIDKey:     "OAUTH_CLIENT_ID",
 		ClientSecretKey: "OAUTH_CLIENT_SECRET",

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -23,14 +24,11 @@ import (
 // A settled resource that the drift scanner has just seen in sync is not read again, unless
 // fullCheck (a reconcile request annotation) asks for it.
 func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials, fullCheck bool) error {
-	if err := r.Policy.check(obj, creds.ClientID); err != nil {
-		return err
-	}
 	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerFor(obj.Namespace, obj.Name))
 	if err != nil {
 		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
 	}
-	fingerprint := secrets.Fingerprint(string(obj.UID), creds)
+	fingerprint := secrets.Fingerprint(r.FingerprintKey, string(obj.UID), creds)
 	if r.cacheIsBehind(obj, creds.ClientID, fingerprint) {
 		return errStaleCache
 	}
@@ -44,9 +42,12 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		}
 	}
 
-	if obj.Status.ClientID == "" {
-		// Never registered as far as status knows: create straight away. After a crash that
-		// came before the status write, Hydra answers 409 and the next pass reads the client.
+	if obj.Status.ClientID == "" && creds.ClientID == string(obj.UID) {
+		// Never registered as far as status knows, under the ID derived from the resource:
+		// create straight away. After a crash that came before the status write, Hydra answers
+		// 409 and the next pass reads the client. A chosen ID is read first instead: it may
+		// name a client this resource already owns (one it kept with deletionPolicy Orphan and
+		// now takes back), which needs neither the namespace policy nor a claim to update.
 		return r.createClient(ctx, obj, desired, creds, fingerprint)
 	}
 	actual, err := r.Hydra.Get(ctx, creds.ClientID)
@@ -72,7 +73,7 @@ func (r *OAuth2ClientReconciler) existingClient(ctx context.Context, obj *v1alph
 // compareAndUpdate writes to Hydra only when its client differs from the desired one or the
 // Secret's credentials have not been registered yet.
 func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1alpha1.OAuth2Client, actual, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
-	if err := r.checkOwnership(obj, actual); err != nil {
+	if err := r.checkOwnership(ctx, obj, actual); err != nil {
 		return err
 	}
 	drift := hydra.Diff(desired, actual)
@@ -106,7 +107,21 @@ func (r *OAuth2ClientReconciler) cacheIsBehind(obj *v1alpha1.OAuth2Client, clien
 		obj.Status.CredentialsFingerprint != fingerprint
 }
 
+// mayRegister decides whether this resource may create or adopt a client with this ID: the
+// namespace policy lets it choose the ID, and no other resource is entitled to the ID first. A
+// client already marked as this resource's needs neither check: it is its own.
+func (r *OAuth2ClientReconciler) mayRegister(ctx context.Context, obj *v1alpha1.OAuth2Client, clientID string) error {
+	if err := r.Policy.check(obj, clientID); err != nil {
+		return err
+	}
+	previous := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady)
+	return r.checkClaim(ctx, obj, clientID, entered(previous, v1alpha1.ReasonClientIDConflict, obj.Generation))
+}
+
 func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
+	if err := r.mayRegister(ctx, obj, creds.ClientID); err != nil {
+		return err
+	}
 	withSecret := *desired
 	if creds.ClientSecret != "" {
 		withSecret.ClientSecret = &creds.ClientSecret
@@ -158,14 +173,21 @@ func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1
 	return nil
 }
 
-// checkOwnership lets the operator change only clients marked as this resource's. An unmarked
-// client is taken over only with spec.adoptExistingClient; another resource's never.
-func (r *OAuth2ClientReconciler) checkOwnership(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) error {
+// checkOwnership lets the operator change only clients marked as this resource's. Any other
+// client is refused in a fixed order, so that a namespace learns no more than it may: first the
+// namespace policy (a namespace that may not choose this ID can't tell whether a client with it
+// exists), then the claims of other resources (which tells the entitled one too), then Hydra's
+// mark of another resource; an unmarked client is taken over only with adoptExistingClient.
+func (r *OAuth2ClientReconciler) checkOwnership(ctx context.Context, obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) error {
 	id := actual.GetClientId()
 	namespace, name, marked := hydra.ParseOwner(actual.GetOwner())
-	switch {
-	case marked && namespace == obj.Namespace && name == obj.Name:
+	if marked && namespace == obj.Namespace && name == obj.Name {
 		return nil
+	}
+	if err := r.mayRegister(ctx, obj, id); err != nil {
+		return err
+	}
+	switch {
 	case marked:
 		return stalled(v1alpha1.ReasonClientIDConflict,
 			"Client ID %q belongs to OAuth2Client %s/%s; choose another clientID", id, namespace, name)

@@ -181,7 +181,7 @@ func TestSecretDeletedOrEditedIsRestored(t *testing.T) {
 func TestExistingSecretIsUsedAndNeverOverwritten(t *testing.T) {
 	ns := newNamespace(t, "existing")
 	provided := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "from-vault"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "from-vault", Annotations: sharedWithClient("billing")},
 		Data:       map[string][]byte{"client_id": []byte("billing-" + ns), "client_secret": []byte("provided-secret-123456")},
 	}
 	create(t, provided)
@@ -209,7 +209,7 @@ func TestProvidedSecretRotationReachesHydra(t *testing.T) {
 	ns := newNamespace(t, "existing-rotation")
 	id, oldSecret, newSecret := "rotating-"+ns, "before-rotation-123456", "after-rotation-654321"
 	provided := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "external"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "external", Annotations: sharedWithClient("svc")},
 		Data:       map[string][]byte{"client_id": []byte(id), "client_secret": []byte(oldSecret)},
 	}
 	create(t, provided)
@@ -255,7 +255,7 @@ func TestRequireExistingSecretWaitsForIt(t *testing.T) {
 	}
 
 	create(t, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "svc"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "svc", Annotations: sharedWithClient("svc")},
 		Data:       map[string][]byte{"client_id": []byte("late-" + ns), "client_secret": []byte("arrived-later-123")},
 	})
 	waitReady(t, ns, "svc")
@@ -626,7 +626,7 @@ func TestClientIDPolicy(t *testing.T) {
 	waitCondition(t, ns, "chosen", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonNamespaceNotAllowed)
 
 	create(t, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "brought"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "brought", Annotations: sharedWithClient("brought")},
 		Data:       map[string][]byte{"client_id": []byte(id), "client_secret": []byte("guessed-secret-123")},
 	})
 	brought := serviceClient(ns, "brought")

@@ -60,6 +60,12 @@ type OAuth2ClientReconciler struct {
 	// Scanner, when set, does the periodic drift check for all clients with paged list reads;
 	// without it every Ready client is re-read on its own every SyncPeriod.
 	Scanner *DriftScanner
+	// FingerprintKey keys the credentials fingerprint in status and on Secrets: a secret of the
+	// installation, so that the fingerprint can't be used to test guesses of a weak secret.
+	FingerprintKey []byte
+
+	// claimsIndexed: the cache indexes OAuth2Clients by claimed client ID (SetupWithManager).
+	claimsIndexed bool
 
 	// registered remembers what this process last registered at Hydra per resource, to tell a
 	// cache that has not caught up with the operator's own status write from real work.
@@ -88,6 +94,13 @@ type registration struct {
 
 // SetupWithManager registers the reconciler: it watches OAuth2Clients and the Secrets it owns.
 func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if len(r.FingerprintKey) == 0 {
+		return errors.New("the reconciler needs a FingerprintKey")
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.OAuth2Client{}, clientIDIndex, claimedIDs); err != nil {
+		return fmt.Errorf("indexing OAuth2Clients by client ID: %w", err)
+	}
+	r.claimsIndexed = true
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.OAuth2Client{}, builder.WithPredicates(needsReconcile())).
 		Owns(&corev1.Secret{})
@@ -267,8 +280,21 @@ func (r *OAuth2ClientReconciler) patchStatus(ctx context.Context, original, obj 
 
 func (r *OAuth2ClientReconciler) event(obj *v1alpha1.OAuth2Client, eventType, reason, message string) {
 	if r.Recorder != nil {
-		r.Recorder.Eventf(obj, nil, eventType, reason, "Reconcile", "%s", message)
+		r.Recorder.Eventf(obj, nil, eventType, reason, "Reconcile", "%s", truncate(message, maxEventMessage))
 	}
+}
+
+// maxEventMessage is the longest note the API server accepts in an events.k8s.io Event (1 kB);
+// a longer one is refused, and the refusal would be logged with the whole message in it.
+const maxEventMessage = 1024
+
+// apiMessage is the API server's own message in an API error, without client-go's wrapping.
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return status.Status().Message
+	}
+	return err.Error()
 }
 
 // secretName is the Secret that holds the credentials: spec.secretName or the resource's name.

@@ -52,7 +52,8 @@ const directNamespace = "direct-tests"
 var (
 	testScheme = runtime.NewScheme()
 	restCfg    *rest.Config
-	k8s        client.Client // the test's own client, straight to the API server
+	env        *envtest.Environment // RBAC is on; tests add users of their own
+	k8s        client.Client        // the test's own client, straight to the API server
 	hydraProc  *testenv.Hydra
 	hydraAPI   hydra.Client
 	// logBuf captures every operator log line, so tests can check that no secret leaks.
@@ -77,7 +78,7 @@ func runSuite(m *testing.M) int {
 	utilruntime.Must(clientgoscheme.AddToScheme(testScheme))
 	utilruntime.Must(v1alpha1.AddToScheme(testScheme))
 
-	env := &envtest.Environment{
+	env = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
@@ -167,9 +168,11 @@ func startManager(ctx context.Context) (func(), error) {
 		Endpoints: secrets.EndpointsFromPublicURL(hydraProc.PublicURL()),
 		Policy: NamespacePolicy{
 			AdoptionNamespaces: []string{"adopters-*"},
-			// Only the namespaces of tests that choose client IDs (spec.clientID or a Secret).
-			ClientIDNamespaces: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
+			// Only the namespaces of tests that choose client IDs (spec.clientID or a Secret)
+			// outside their own prefix.
+			ClientIDRules: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
 		},
+		FingerprintKey: testFingerprintKey,
 		Scanner: &DriftScanner{
 			Reader: mgr.GetClient(), Store: store, Hydra: hydraAPI,
 			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
@@ -193,6 +196,14 @@ func startManager(ctx context.Context) (func(), error) {
 }
 
 // ---- helpers ---------------------------------------------------------------------------
+
+// testFingerprintKey is the suite's installation key for credentials fingerprints.
+var testFingerprintKey = []byte("integration-suite-fingerprint-key-0123456789")
+
+// sharedWithClient is the annotation by which a Secret's author lets the OAuth2Client name use it.
+func sharedWithClient(name string) map[string]string {
+	return map[string]string{v1alpha1.ClientAnnotation: name}
+}
 
 // eventually polls fn until it returns nil or the deadline passes.
 func eventually(t *testing.T, timeout time.Duration, fn func() error) {

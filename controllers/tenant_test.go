@@ -45,7 +45,7 @@ func TestTenantCannotTakeOverClientWithItsOwnSecret(t *testing.T) {
 	const chosenSecret = "intruder-chosen-secret-123456"
 	rememberSecret(chosenSecret)
 	create(t, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "brought"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: nsB, Name: "brought", Annotations: sharedWithClient("intruder")},
 		Data:       map[string][]byte{"client_id": []byte(victim.id), "client_secret": []byte(chosenSecret)},
 	})
 	b := serviceClient(nsB, "intruder")

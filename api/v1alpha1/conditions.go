@@ -47,6 +47,10 @@ const (
 	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
 	// ReasonDeleting: the resource is being deleted and the Hydra client is being removed.
 	ReasonDeleting = "Deleting"
+	// ReasonSecretNotShared: the Secret named by spec.secretName was not written by the operator
+	// and does not name this resource in its oauth2.clientoperator.dev/client annotation (or
+	// label), so the operator does not read it.
+	ReasonSecretNotShared = "SecretNotShared"
 )
 
 // Annotations and labels the operator reads or writes.
@@ -61,6 +65,14 @@ const (
 	// CredentialsHashAnnotation on the Secret changes whenever the credentials change, so a
 	// Deployment can copy it into its pod template to roll on rotation.
 	CredentialsHashAnnotation = "oauth2.clientoperator.dev/credentials-hash"
+	// ClientAnnotation, on a Secret the operator did not write, names the one OAuth2Client in the
+	// same namespace that may take its credentials (the Secret's owner opts in; as an annotation
+	// or, for names of at most 63 characters, a label). Without it the operator never reads the
+	// Secret's data, so a resource can't be used to read a Secret its author can't read.
+	ClientAnnotation = "oauth2.clientoperator.dev/client"
+	// ReleasedByAnnotation is written on a Secret released by deletionPolicy Orphan and names the
+	// resource that released it; only a resource of that name may take the Secret over.
+	ReleasedByAnnotation = "oauth2.clientoperator.dev/released-by"
 	// FinalizerName guards deletion of the Hydra client.
 	FinalizerName = "oauth2.clientoperator.dev/finalizer"
 )

@@ -75,9 +75,15 @@ type OAuth2ClientSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[A-Za-z0-9._~-]+$')",message="clientID may contain only letters, digits and the characters . _ ~ - (Hydra stores IDs with / or other characters but cannot read them back)"
 	ClientID string `json:"clientID,omitempty"`
 
-	// clientName is a human-readable name shown to users on the consent screen.
+	// clientName is a human-readable name shown to users on the consent screen: at most 256
+	// characters of printable text. Any script, accents and emoji are fine. Refused, so that the
+	// name cannot disguise itself on the consent screen: control characters (such as newlines,
+	// tabs or NUL), line and paragraph separators, and invisible format characters, such as the
+	// bidirectional override U+202E or zero-width characters (including the zero-width joiner
+	// that some combined emoji use).
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[^\\p{C}\\p{Zl}\\p{Zp}]*$')",message="clientName must be printable text: remove control characters (such as newlines, tabs or NUL), line or paragraph separators, and invisible format characters such as bidirectional overrides (U+202E) or zero-width characters"
 	ClientName string `json:"clientName,omitempty"`
 
 	// grantTypes lists the OAuth2 grant types the client may use. Web applications use
@@ -97,21 +103,35 @@ type OAuth2ClientSpec struct {
 
 	// redirectURIs are the absolute URIs the authorization server may redirect the browser to
 	// after login. They must match exactly what the application sends as redirect_uri.
+	// At most 64 entries of at most 2048 printable ASCII characters (no spaces or non-ASCII
+	// characters; percent-encode them), without a fragment (#). Each entry uses one of:
+	// https with a host (https://app.example.com/callback); http only on a loopback host,
+	// localhost, 127.0.0.1 or [::1], with any port (http://127.0.0.1:8080/callback, for native
+	// and development apps); or, for native apps, a private-use scheme in reverse domain name
+	// form, which contains a dot (com.example.app:/callback, RFC 8252 section 7.1). Other
+	// schemes (javascript:, data:, file:, ...) and http on any other host are refused.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=2048
-	// +kubebuilder:validation:items:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="redirectURIs: each entry must be an absolute URI with a scheme and a host, such as https://app.example.com/callback"
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[!-~]+$')",message="redirectURIs: each entry may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:items:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && url(self).getScheme() != '')",message="redirectURIs: each entry must be an absolute URI with a scheme, such as https://app.example.com/callback"
+	// +kubebuilder:validation:items:XValidation:rule="!self.matches(r'^[!-~]+$') || !isURL(self) || url(self).getScheme() == '' || (url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1']) || self.matches(r'^[a-zA-Z][a-zA-Z0-9+-]*([.][a-zA-Z0-9+-]+)+:')",message="redirectURIs: each entry must use https with a host (https://app.example.com/callback), http only on a loopback host (http://localhost, http://127.0.0.1 or http://[::1], any port), or a private-use scheme with a dot for native apps (com.example.app:/callback); other schemes such as javascript:, data: or file:, and http on other hosts, are refused"
 	// +kubebuilder:validation:items:XValidation:rule="!self.contains('#')",message="redirectURIs: an entry must not contain a fragment (#); RFC 6749 section 3.1.2 forbids it"
 	RedirectURIs []string `json:"redirectURIs,omitempty"`
 
 	// postLogoutRedirectURIs are the absolute URIs the browser may be sent to after logout.
-	// Each must share scheme, host and port with one of the redirectURIs.
+	// Each must share scheme, host and port with one of the redirectURIs. The rules are those
+	// of redirectURIs: at most 64 entries of at most 2048 printable ASCII characters, no
+	// fragment, and https with a host, http only on a loopback host (localhost, 127.0.0.1 or
+	// [::1]), or a private-use scheme containing a dot (com.example.app:/logout).
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=2048
-	// +kubebuilder:validation:items:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="postLogoutRedirectURIs: each entry must be an absolute URI with a scheme and a host"
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[!-~]+$')",message="postLogoutRedirectURIs: each entry may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:items:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && url(self).getScheme() != '')",message="postLogoutRedirectURIs: each entry must be an absolute URI with a scheme, such as https://app.example.com/"
+	// +kubebuilder:validation:items:XValidation:rule="!self.matches(r'^[!-~]+$') || !isURL(self) || url(self).getScheme() == '' || (url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1']) || self.matches(r'^[a-zA-Z][a-zA-Z0-9+-]*([.][a-zA-Z0-9+-]+)+:')",message="postLogoutRedirectURIs: each entry must use https with a host (https://app.example.com/), http only on a loopback host (http://localhost, http://127.0.0.1 or http://[::1], any port), or a private-use scheme with a dot for native apps (com.example.app:/logout); other schemes such as javascript:, data: or file:, and http on other hosts, are refused"
 	// +kubebuilder:validation:items:XValidation:rule="!self.contains('#')",message="postLogoutRedirectURIs: an entry must not contain a fragment (#)"
 	PostLogoutRedirectURIs []string `json:"postLogoutRedirectURIs,omitempty"`
 
@@ -125,20 +145,26 @@ type OAuth2ClientSpec struct {
 	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[!#-\\[\\]-~]+$')",message="scopes: each entry is one scope, such as read or orders.write: printable ASCII without spaces (Hydra separates scopes with spaces), double quotes or backslashes; list several scopes as separate entries"
 	Scopes []string `json:"scopes,omitempty"`
 
-	// audience lists the audiences the client may request for its access tokens.
+	// audience lists the audiences the client may request for its access tokens, usually the
+	// URLs of APIs. At most 64 entries, each 1 to 2048 printable ASCII characters (no spaces,
+	// control characters or non-ASCII characters).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=2048
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[!-~]+$')",message="audience: each entry may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters, such as https://api.example.com"
 	Audience []string `json:"audience,omitempty"`
 
 	// allowedCORSOrigins are the origins (scheme://host[:port], no path) allowed to call the
-	// token endpoint from a browser, for single-page applications.
+	// token endpoint from a browser, for single-page applications. At most 64 entries of at
+	// most 2048 printable ASCII characters; write an internationalized host name in its xn--
+	// (punycode) form.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=2048
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[!-~]+$')",message="allowedCORSOrigins: each entry may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
 	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^https?://[^/?#]+$')",message="allowedCORSOrigins: each entry must be an origin, http(s)://host[:port] with no path, query or trailing slash, such as https://app.example.com"
 	AllowedCORSOrigins []string `json:"allowedCORSOrigins,omitempty"`
 
@@ -148,10 +174,12 @@ type OAuth2ClientSpec struct {
 	// +optional
 	TokenEndpointAuthMethod TokenEndpointAuthMethod `json:"tokenEndpointAuthMethod,omitempty"`
 
-	// jwksURI is the URL of the client's JSON Web Key Set, for private_key_jwt.
+	// jwksURI is the URL of the client's JSON Web Key Set, for private_key_jwt: an absolute http
+	// or https URL of at most 2048 printable ASCII characters.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="jwksURI must be an absolute http or https URL, such as https://app.example.com/"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="jwksURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != '')",message="jwksURI must be an absolute http or https URL, such as https://app.example.com/"
 	JWKSURI string `json:"jwksURI,omitempty"`
 
 	// jwks is the client's JSON Web Key Set inline (public keys only), for private_key_jwt.
@@ -167,9 +195,12 @@ type OAuth2ClientSpec struct {
 	SkipLogoutConsent bool `json:"skipLogoutConsent,omitempty"`
 
 	// frontchannelLogoutURI is loaded in an iframe by the authorization server at logout.
+	// An absolute https URL of at most 2048 printable ASCII characters; http is accepted only
+	// on a loopback host (localhost, 127.0.0.1 or [::1]), for local development.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="frontchannelLogoutURI must be an absolute URI"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="frontchannelLogoutURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && ((url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1'])))",message="frontchannelLogoutURI must be an absolute https URL with a host, such as https://app.example.com/logout; http is accepted only on a loopback host (localhost, 127.0.0.1 or [::1])"
 	FrontchannelLogoutURI string `json:"frontchannelLogoutURI,omitempty"`
 
 	// frontchannelLogoutSessionRequired asks the server to add iss and sid to frontchannelLogoutURI.
@@ -177,9 +208,12 @@ type OAuth2ClientSpec struct {
 	FrontchannelLogoutSessionRequired bool `json:"frontchannelLogoutSessionRequired,omitempty"`
 
 	// backchannelLogoutURI receives a logout token from the authorization server at logout.
+	// An absolute https URL of at most 2048 printable ASCII characters; http is accepted only
+	// on a loopback host (localhost, 127.0.0.1 or [::1]), for local development.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() != '' && url(self).getHostname() != ''",message="backchannelLogoutURI must be an absolute URI"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="backchannelLogoutURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && ((url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1'])))",message="backchannelLogoutURI must be an absolute https URL with a host, such as https://app.example.com/logout; http is accepted only on a loopback host (localhost, 127.0.0.1 or [::1])"
 	BackchannelLogoutURI string `json:"backchannelLogoutURI,omitempty"`
 
 	// backchannelLogoutSessionRequired asks the server to include sid in the logout token.
@@ -187,34 +221,49 @@ type OAuth2ClientSpec struct {
 	BackchannelLogoutSessionRequired bool `json:"backchannelLogoutSessionRequired,omitempty"`
 
 	// clientURI is the home page of the client, shown on the consent screen.
+	// An absolute https URL of at most 2048 printable ASCII characters; http is accepted only
+	// on a loopback host (localhost, 127.0.0.1 or [::1]), for local development.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="clientURI must be an absolute http or https URL, such as https://app.example.com/"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="clientURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && ((url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1'])))",message="clientURI must be an absolute https URL with a host, such as https://app.example.com/; http is accepted only on a loopback host (localhost, 127.0.0.1 or [::1])"
 	ClientURI string `json:"clientURI,omitempty"`
 
 	// logoURI is the client's logo, shown on the consent screen.
+	// An absolute https URL of at most 2048 printable ASCII characters; http is accepted only
+	// on a loopback host (localhost, 127.0.0.1 or [::1]), for local development.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="logoURI must be an absolute http or https URL, such as https://app.example.com/"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="logoURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && ((url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1'])))",message="logoURI must be an absolute https URL with a host, such as https://app.example.com/logo.png; http is accepted only on a loopback host (localhost, 127.0.0.1 or [::1])"
 	LogoURI string `json:"logoURI,omitempty"`
 
 	// policyURI is the client's privacy policy.
+	// An absolute https URL of at most 2048 printable ASCII characters; http is accepted only
+	// on a loopback host (localhost, 127.0.0.1 or [::1]), for local development.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="policyURI must be an absolute http or https URL, such as https://app.example.com/"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="policyURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && ((url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1'])))",message="policyURI must be an absolute https URL with a host, such as https://app.example.com/privacy; http is accepted only on a loopback host (localhost, 127.0.0.1 or [::1])"
 	PolicyURI string `json:"policyURI,omitempty"`
 
 	// tosURI is the client's terms of service.
+	// An absolute https URL of at most 2048 printable ASCII characters; http is accepted only
+	// on a loopback host (localhost, 127.0.0.1 or [::1]), for local development.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="tosURI must be an absolute http or https URL, such as https://app.example.com/"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[!-~]+$')",message="tosURI may contain only printable ASCII characters: no spaces, control characters or non-ASCII characters; percent-encode them (a space is %20) and write an internationalized host name in its xn-- (punycode) form"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[!-~]+$') || (isURL(self) && ((url(self).getScheme() == 'https' && url(self).getHostname() != '') || (url(self).getScheme() == 'http' && url(self).getHostname() in ['localhost', '127.0.0.1', '::1'])))",message="tosURI must be an absolute https URL with a host, such as https://app.example.com/terms; http is accepted only on a loopback host (localhost, 127.0.0.1 or [::1])"
 	TosURI string `json:"tosURI,omitempty"`
 
-	// contacts are e-mail addresses of the people responsible for the client.
+	// contacts are e-mail addresses of the people responsible for the client. At most 32
+	// entries of at most 320 characters of printable text (no control characters, line or
+	// paragraph separators, or invisible format characters such as U+202E).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=320
+	// +kubebuilder:validation:items:XValidation:rule="self.matches(r'^[^\\p{C}\\p{Zl}\\p{Zp}]*$')",message="contacts: each entry must be printable text: remove control characters (such as newlines, tabs or NUL), line or paragraph separators, and invisible format characters such as bidirectional overrides (U+202E) or zero-width characters"
 	Contacts []string `json:"contacts,omitempty"`
 
 	// subjectType is the OpenID Connect subject identifier type: public (the default) or pairwise
@@ -232,9 +281,13 @@ type OAuth2ClientSpec struct {
 	// +optional
 	TokenLifespans *TokenLifespans `json:"tokenLifespans,omitempty"`
 
-	// metadata is free-form JSON stored with the client at the authorization server.
+	// metadata is free-form JSON stored with the client at the authorization server: an object
+	// with at most 256 top-level members and at most 64 KiB as JSON. The API server checks the
+	// number of members; the operator checks the size and reports a larger object in the
+	// resource's status.
 	// +optional
 	// +kubebuilder:validation:Type=object
+	// +kubebuilder:validation:MaxProperties=256
 	// +kubebuilder:pruning:PreserveUnknownFields
 	Metadata *apiextensionsv1.JSON `json:"metadata,omitempty"`
 
@@ -282,15 +335,18 @@ type JSONWebKeySet struct {
 	Keys []apiextensionsv1.JSON `json:"keys"`
 }
 
-// Duration is a Go duration string such as 30m, 1h or 720h, at most 87600h (ten years).
-// The pattern limits each number to five digits, so that no value of the maximum length can
-// overflow when parsed; the maximum keeps lifetimes to what a token can sensibly have.
+// Duration is a token lifespan: a Go duration string such as 30m, 1h or 720h, from 1s to
+// 87600h (ten years). The pattern limits each number to five digits, so that no value of the
+// maximum length can overflow when parsed; the maximum keeps lifetimes to what a token can
+// sensibly have, and the minimum refuses lifespans (0s, 500ms) that make a token expire
+// before it can be used. Duration is used only for the lifespans of TokenLifespans.
 // +kubebuilder:validation:MaxLength=32
 // +kubebuilder:validation:XValidation:rule="self.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) <= duration('87600h')",message="must be a duration such as 15m, 1h30m or 720h (units ns, us, ms, s, m, h), at most 87600h (ten years)"
+// +kubebuilder:validation:XValidation:rule="!self.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || duration(self) >= duration('1s')",message="must be at least 1s; a token that expires sooner cannot be used: set a longer lifespan, such as 5m, or leave the field unset for the server's default"
 type Duration string
 
 // TokenLifespans overrides token lifetimes for one client. Each value is a Go duration
-// (for example 15m or 720h); unset means the server's default.
+// (for example 15m or 720h) from 1s to 87600h; unset means the server's default.
 type TokenLifespans struct {
 	// authorizationCodeGrantAccessToken is the access token lifetime in the authorization-code grant.
 	// +optional
@@ -324,26 +380,62 @@ type TokenLifespans struct {
 	RefreshTokenGrantRefreshToken Duration `json:"refreshTokenGrantRefreshToken,omitempty"`
 }
 
-// SecretTemplate shapes the Secret that holds the client's credentials.
-type SecretTemplate struct {
-	// labels to put on the Secret. The resource's own labels are never copied.
-	// +optional
-	Labels map[string]string `json:"labels,omitempty"`
+// LabelValue is the value of a label on the Secret, with the API server's rules for label
+// values, so that a template the API server would refuse is refused when it is applied.
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:XValidation:rule="size(self) == 0 || self.matches(r'^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')",message="labels: each value must be empty or at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit"
+type LabelValue string
 
-	// annotations to put on the Secret. The resource's own annotations are never copied.
+// SecretTemplate shapes the Secret that holds the client's credentials.
+//
+// +kubebuilder:validation:XValidation:rule="(has(self.clientIDKey) ? self.clientIDKey : 'client_id') != (has(self.clientSecretKey) ? self.clientSecretKey : 'client_secret')",message="clientIDKey and clientSecretKey must name different Secret keys (unset, they are client_id and client_secret): the client ID and the secret cannot share one key"
+type SecretTemplate struct {
+	// labels to put on the Secret. The resource's own labels are never copied. At most 64.
+	// Each key is a valid label key: an optional prefix, a DNS subdomain of at most 253
+	// characters followed by /, then a name of at most 63 characters made of letters, digits,
+	// -, _ and ., starting and ending with a letter or digit (team, example.com/team). Keys with
+	// the prefix oauth2.clientoperator.dev/ are reserved for the operator. Each value is at most
+	// 63 characters: empty, or letters, digits, -, _ and ., starting and ending with a letter or
+	// digit.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 317 && (!k.contains('/') || k.indexOf('/') <= 253) && k.matches(r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="labels: each key must be a valid label key: an optional DNS subdomain prefix of at most 253 characters and a /, then a name of at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit, such as team or example.com/team"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('oauth2.clientoperator.dev/'))",message="labels: keys with the prefix oauth2.clientoperator.dev/ are reserved for the operator; use a prefix of your own, such as example.com/"
+	Labels map[string]LabelValue `json:"labels,omitempty"`
+
+	// annotations to put on the Secret. The resource's own annotations are never copied. At
+	// most 64. Each key follows the rules of label keys: an optional DNS subdomain prefix of at
+	// most 253 characters and a /, then a name of at most 63 characters (team,
+	// example.com/owner); the prefix oauth2.clientoperator.dev/ is reserved for the operator.
+	// Each value is at most 4096 characters, a limit of this operator (the API server allows
+	// more).
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 317 && (!k.contains('/') || k.indexOf('/') <= 253) && k.matches(r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="annotations: each key must be a valid annotation key: an optional DNS subdomain prefix of at most 253 characters and a /, then a name of at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit, such as owner or example.com/owner"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('oauth2.clientoperator.dev/'))",message="annotations: keys with the prefix oauth2.clientoperator.dev/ are reserved for the operator; use a prefix of your own, such as example.com/"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].size() <= 4096)",message="annotations: each value must be at most 4096 characters"
 	Annotations map[string]string `json:"annotations,omitempty"`
 
-	// clientIDKey is the Secret key that holds the client ID. Unset means client_id.
+	// clientIDKey is the Secret key that holds the client ID. Unset means client_id. It must be
+	// a valid Secret key (1 to 253 letters, digits, -, _ and ., not . and not starting with ..),
+	// differ from clientSecretKey, and not be one of the endpoint keys issuer_url,
+	// token_endpoint, authorization_endpoint and jwks_uri, which are reserved whether or not
+	// includeEndpoints is set.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[-._a-zA-Z0-9]+$')",message="clientIDKey must be a valid Secret key: letters, digits, -, _ and . only"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[-._a-zA-Z0-9]+$') && self != '.' && !self.startsWith('..')",message="clientIDKey must be a valid Secret key: 1 to 253 letters, digits, -, _ and . only, not . and not starting with .., such as client_id or OAUTH2_CLIENT_ID"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['issuer_url', 'token_endpoint', 'authorization_endpoint', 'jwks_uri'])",message="clientIDKey must not be issuer_url, token_endpoint, authorization_endpoint or jwks_uri: those keys are reserved for the authorization server's endpoints (see includeEndpoints); choose another key, such as client_id"
 	ClientIDKey string `json:"clientIDKey,omitempty"`
 
-	// clientSecretKey is the Secret key that holds the client secret. Unset means client_secret.
+	// clientSecretKey is the Secret key that holds the client secret. Unset means
+	// client_secret. It must be a valid Secret key (1 to 253 letters, digits, -, _ and ., not .
+	// and not starting with ..), differ from clientIDKey, and not be one of the endpoint keys
+	// issuer_url, token_endpoint, authorization_endpoint and jwks_uri, which are reserved
+	// whether or not includeEndpoints is set.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[-._a-zA-Z0-9]+$')",message="clientSecretKey must be a valid Secret key: letters, digits, -, _ and . only"
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[-._a-zA-Z0-9]+$') && self != '.' && !self.startsWith('..')",message="clientSecretKey must be a valid Secret key: 1 to 253 letters, digits, -, _ and . only, not . and not starting with .., such as client_secret or OAUTH2_CLIENT_SECRET"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['issuer_url', 'token_endpoint', 'authorization_endpoint', 'jwks_uri'])",message="clientSecretKey must not be issuer_url, token_endpoint, authorization_endpoint or jwks_uri: those keys are reserved for the authorization server's endpoints (see includeEndpoints); choose another key, such as client_secret"
 	ClientSecretKey string `json:"clientSecretKey,omitempty"`
 
 	// includeEndpoints adds the keys issuer_url, token_endpoint, authorization_endpoint and
@@ -378,8 +470,10 @@ type OAuth2ClientStatus struct {
 	SecretName string `json:"secretName,omitempty"`
 
 	// credentialsFingerprint identifies the credentials last registered at the authorization
-	// server: a truncated SHA-256 over the client ID, the secret and the resource's UID. It lets
-	// the operator notice a changed Secret without keeping the secret anywhere but the Secret.
+	// server: an HMAC-SHA-256, truncated, keyed with a per-installation key that only the
+	// operator holds, over the client ID and the secret (salted with the resource's UID). It
+	// lets the operator notice a changed Secret, and cannot be used to guess the secret without
+	// that key.
 	// +optional
 	CredentialsFingerprint string `json:"credentialsFingerprint,omitempty"`
 

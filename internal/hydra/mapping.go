@@ -97,11 +97,20 @@ func Desired(spec *v1alpha1.OAuth2ClientSpec, clientID, owner string) (*OAuth2Cl
 	if c.Jwks, err = canonicalJWKS(jwksJSON(spec.JWKS)); err != nil {
 		return nil, err
 	}
+	if raw := rawJSON(spec.Metadata); len(raw) > MaxMetadataBytes {
+		// The CRD bounds metadata's top-level keys but can't measure nested JSON (CEL has no
+		// way to), so the size limit is enforced here, before anything reaches Hydra.
+		return nil, fmt.Errorf("spec.metadata is %d bytes as JSON; at most %d (64 KiB) are accepted", len(raw), MaxMetadataBytes)
+	}
 	if c.Metadata, err = decodeObject("metadata", rawJSON(spec.Metadata)); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
+
+// MaxMetadataBytes is the largest spec.metadata, as JSON, sent to Hydra: far above what client
+// metadata needs, far below what would let one resource bloat Hydra's database or every list.
+const MaxMetadataBytes = 64 << 10
 
 func tokenEndpointAuthMethod(m v1alpha1.TokenEndpointAuthMethod) string {
 	if m == "" {

@@ -254,6 +254,22 @@ func TestDesired(t *testing.T) {
 			}
 		},
 	}, {
+		name: "metadata of 64 KiB is accepted",
+		spec: minimal(func(s *v1alpha1.OAuth2ClientSpec) {
+			s.Metadata = rawJSONOf(`{"k":"` + strings.Repeat("a", MaxMetadataBytes-len(`{"k":""}`)) + `"}`)
+		}),
+		check: func(t *testing.T, c *OAuth2Client) {
+			if m, ok := c.Metadata.(map[string]any); !ok || len(m) != 1 {
+				t.Errorf("metadata = %T", c.Metadata)
+			}
+		},
+	}, {
+		name: "metadata over 64 KiB is refused before Hydra sees it",
+		spec: minimal(func(s *v1alpha1.OAuth2ClientSpec) {
+			s.Metadata = rawJSONOf(`{"k":"` + strings.Repeat("a", MaxMetadataBytes) + `"}`)
+		}),
+		wantErr: "at most 65536 (64 KiB)",
+	}, {
 		name: "metadata null means unset",
 		spec: minimal(func(s *v1alpha1.OAuth2ClientSpec) { s.Metadata = rawJSONOf(" null ") }),
 		check: func(t *testing.T, c *OAuth2Client) {

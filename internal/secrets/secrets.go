@@ -4,6 +4,7 @@
 package secrets
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -57,11 +58,24 @@ func NewSecret() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Fingerprint identifies a set of credentials without revealing them: a truncated SHA-256 over
-// a salt (the resource's UID), the client ID and the secret. Kept in status to notice that the
-// Secret changed since the credentials were last registered at Hydra.
-func Fingerprint(salt string, c Credentials) string {
-	h := sha256.New()
+// FingerprintKeyBytes is the length of a generated fingerprint key: 256 bits.
+const FingerprintKeyBytes = 32
+
+// NewFingerprintKey returns a random key for Fingerprint.
+func NewFingerprintKey() ([]byte, error) {
+	key := make([]byte, FingerprintKeyBytes)
+	_, err := rand.Read(key)
+	return key, err
+}
+
+// Fingerprint identifies a set of credentials without revealing them: a truncated HMAC-SHA-256,
+// keyed with the installation's fingerprint key, over a salt (the resource's UID), the client ID
+// and the secret. Kept in status to notice that the Secret changed since the credentials were
+// last registered at Hydra. The key is what makes it safe to show: an unkeyed hash in a status
+// that anyone with read access to OAuth2Clients sees lets them test guesses of a weak secret
+// offline; without the key, every guess needs the operator.
+func Fingerprint(key []byte, salt string, c Credentials) string {
+	h := hmac.New(sha256.New, key)
 	for _, part := range []string{"oauth2-client-operator/v1", salt, c.ClientID, c.ClientSecret} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
@@ -119,7 +133,8 @@ type Desired struct {
 // Render computes the managed Secret's content for the credentials and template. The
 // resource's own labels and annotations are never copied: Argo CD's tracking label on the
 // resource would otherwise make Argo CD prune the Secret.
-func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints) Desired {
+// key is the installation's fingerprint key, for the credentials-hash annotation.
+func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints, key []byte) Desired {
 	idKey, secretKey := KeyNames(t)
 	d := Desired{
 		Data:        map[string][]byte{idKey: []byte(c.ClientID)},
@@ -130,7 +145,9 @@ func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints) Desired {
 		d.Data[secretKey] = []byte(c.ClientSecret)
 	}
 	if t != nil {
-		maps.Copy(d.Labels, t.Labels)
+		for k, v := range t.Labels {
+			d.Labels[k] = string(v)
+		}
 		maps.Copy(d.Annotations, t.Annotations)
 		if t.IncludeEndpoints && ep.Issuer != "" {
 			d.Data[IssuerURLKey] = []byte(ep.Issuer)
@@ -141,7 +158,7 @@ func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints) Desired {
 	}
 	// Set last, so a template can't override what the operator relies on.
 	d.Labels[v1alpha1.ManagedByLabel] = v1alpha1.ManagedByValue
-	d.Annotations[v1alpha1.CredentialsHashAnnotation] = Fingerprint("", c)
+	d.Annotations[v1alpha1.CredentialsHashAnnotation] = Fingerprint(key, "", c)
 	return d
 }
 

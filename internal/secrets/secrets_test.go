@@ -36,18 +36,43 @@ func TestCredentialsNeverPrintTheSecret(t *testing.T) {
 	}
 }
 
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
 func TestFingerprint(t *testing.T) {
 	a := Credentials{ClientID: "id", ClientSecret: "secret-1"}
 	b := Credentials{ClientID: "id", ClientSecret: "secret-2"}
-	if first, again := Fingerprint("uid", a), Fingerprint("uid", a); first != again {
+	if first, again := Fingerprint(testKey, "uid", a), Fingerprint(testKey, "uid", a); first != again {
 		t.Fatal("not deterministic")
 	}
-	if Fingerprint("uid", a) == Fingerprint("uid", b) || Fingerprint("uid", a) == Fingerprint("other", a) {
+	if Fingerprint(testKey, "uid", a) == Fingerprint(testKey, "uid", b) || Fingerprint(testKey, "uid", a) == Fingerprint(testKey, "other", a) {
 		t.Fatal("different credentials or salts give the same fingerprint")
 	}
 	// Field boundaries matter: ("ab","c") and ("a","bc") must differ.
-	if Fingerprint("", Credentials{ClientID: "ab", ClientSecret: "c"}) == Fingerprint("", Credentials{ClientID: "a", ClientSecret: "bc"}) {
+	if Fingerprint(testKey, "", Credentials{ClientID: "ab", ClientSecret: "c"}) == Fingerprint(testKey, "", Credentials{ClientID: "a", ClientSecret: "bc"}) {
 		t.Fatal("fingerprint is ambiguous across field boundaries")
+	}
+}
+
+// TestFingerprintNeedsTheKey replays the attack of issue 11: a viewer who sees the status
+// fingerprint and knows the UID and client ID tries a dictionary of weak secrets. With the
+// key the right guess matches; without it (another key, or none) no guess does.
+func TestFingerprintNeedsTheKey(t *testing.T) {
+	weak := Credentials{ClientID: "id", ClientSecret: "summer24"}
+	shown := Fingerprint(testKey, "uid", weak)
+	guesses := []string{"password", "123456", "winter23", "summer24", "letmein"}
+	for _, attackerKey := range [][]byte{nil, []byte("guessed-key"), []byte("oauth2-client-operator/v1")} {
+		for _, g := range guesses {
+			if Fingerprint(attackerKey, "uid", Credentials{ClientID: "id", ClientSecret: g}) == shown {
+				t.Fatalf("guess %q with key %q matches the fingerprint", g, attackerKey)
+			}
+		}
+	}
+	if Fingerprint(testKey, "uid", Credentials{ClientID: "id", ClientSecret: "summer24"}) != shown {
+		t.Fatal("the operator itself no longer recognises the credentials")
+	}
+	key, err := NewFingerprintKey()
+	if err != nil || len(key) != FingerprintKeyBytes {
+		t.Fatalf("NewFingerprintKey: %d bytes, %v", len(key), err)
 	}
 }
 
@@ -67,12 +92,12 @@ func TestRender(t *testing.T) {
 		{"endpoints", creds, &v1alpha1.SecretTemplate{IncludeEndpoints: true},
 			[]string{"authorization_endpoint", "client_id", "client_secret", "issuer_url", "jwks_uri", "token_endpoint"}, nil},
 		{"template labels; managed-by cannot be overridden", creds,
-			&v1alpha1.SecretTemplate{Labels: map[string]string{"team": "a", v1alpha1.ManagedByLabel: "someone"}},
+			&v1alpha1.SecretTemplate{Labels: map[string]v1alpha1.LabelValue{"team": "a", v1alpha1.ManagedByLabel: "someone"}},
 			[]string{"client_id", "client_secret"}, map[string]string{"team": "a", v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Render(tc.creds, tc.template, ep)
+			d := Render(tc.creds, tc.template, ep, testKey)
 			var keys []string
 			for k := range d.Data {
 				keys = append(keys, k)
@@ -90,7 +115,7 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
-	if got := string(Render(creds, &v1alpha1.SecretTemplate{IncludeEndpoints: true}, ep).Data[TokenEndpointKey]); got != "https://auth.example.com/oauth2/token" {
+	if got := string(Render(creds, &v1alpha1.SecretTemplate{IncludeEndpoints: true}, ep, testKey).Data[TokenEndpointKey]); got != "https://auth.example.com/oauth2/token" {
 		t.Fatalf("token endpoint %q", got)
 	}
 }
@@ -98,12 +123,12 @@ func TestRender(t *testing.T) {
 func TestNeedsWrite(t *testing.T) {
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "OAuth2Client", Name: "app", UID: "uid-1", Controller: ptr.To(true)}
 	creds := Credentials{ClientID: "id", ClientSecret: "secret"}
-	desired := Render(creds, nil, Endpoints{})
+	desired := Render(creds, nil, Endpoints{}, testKey)
 	current := func(mutate func(*corev1.Secret)) *corev1.Secret {
 		s := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{
 				Labels:          map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
-				Annotations:     map[string]string{v1alpha1.CredentialsHashAnnotation: Fingerprint("", creds)},
+				Annotations:     map[string]string{v1alpha1.CredentialsHashAnnotation: Fingerprint(testKey, "", creds)},
 				OwnerReferences: []metav1.OwnerReference{owner},
 			},
 			Data: map[string][]byte{"client_id": []byte("id"), "client_secret": []byte("secret")},
@@ -139,7 +164,7 @@ func TestNeedsWrite(t *testing.T) {
 			}
 		})
 	}
-	public := Render(Credentials{ClientID: "id"}, nil, Endpoints{})
+	public := Render(Credentials{ClientID: "id"}, nil, Endpoints{}, testKey)
 	if !NeedsWrite(current(func(*corev1.Secret) {}), public, nil, owner) {
 		t.Fatal("a client_secret left over after switching to a public client must be removed")
 	}
