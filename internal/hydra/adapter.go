@@ -13,6 +13,8 @@ import (
 	"time"
 
 	hydraclient "github.com/ory/hydra-client-go/v2"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra/pagetoken"
 )
 
 const (
@@ -252,40 +254,7 @@ func (a *adapter) listPage(ctx context.Context, owner string, pageSize int, toke
 	if err != nil {
 		return nil, "", err
 	}
-	return page, nextPageToken(resp.Header.Values("Link")), nil
-}
-
-// nextPageToken returns the page_token of the rel="next" link in Link headers (RFC 8288),
-// or "" when there is none.
-func nextPageToken(links []string) string {
-	for _, header := range links {
-		for _, link := range strings.Split(header, ",") {
-			target, params, ok := strings.Cut(link, ";")
-			if !ok || !hasRelNext(params) {
-				continue
-			}
-			target = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
-			if u, err := url.Parse(target); err == nil {
-				return u.Query().Get("page_token")
-			}
-		}
-	}
-	return ""
-}
-
-func hasRelNext(params string) bool {
-	for _, p := range strings.Split(params, ";") {
-		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if !strings.EqualFold(strings.TrimSpace(name), "rel") {
-			continue
-		}
-		for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(value), `"`)) {
-			if strings.EqualFold(rel, "next") {
-				return true
-			}
-		}
-	}
-	return false
+	return page, pagetoken.Next(resp.Header.Values("Link")), nil
 }
 
 // statusLabel is the code label of the request metrics: the HTTP status, or "error" when no

@@ -251,7 +251,7 @@ func (b *bench) apiRequests(ctx context.Context) (APIRequests, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.apiRequests(), nil
+	return apiRequests(m), nil
 }
 
 // ---- waiting and working in parallel --------------------------------------------------------

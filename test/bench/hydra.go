@@ -11,9 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // hydraAdmin is the harness's own minimal client of Hydra's admin API. It is independent of
@@ -105,49 +106,7 @@ func (h *hydraAdmin) Delete(ctx context.Context, id string) error {
 // List returns every client, reading pages of pageSize (Hydra allows at most 1000). It reads
 // at most maxPages pages.
 func (h *hydraAdmin) List(ctx context.Context, pageSize, maxPages int) ([]hydraClient, int, error) {
-	var all []hydraClient
-	token := ""
-	for page := 0; page < maxPages; page++ {
-		q := url.Values{"page_size": {strconv.Itoa(pageSize)}}
-		if token != "" {
-			q.Set("page_token", token)
-		}
-		r, data, err := h.do(ctx, http.MethodGet, "/admin/clients?"+q.Encode(), nil, http.StatusOK)
-		if err != nil {
-			return nil, page, err
-		}
-		var items []hydraClient
-		if err := json.Unmarshal(data, &items); err != nil {
-			return nil, page, fmt.Errorf("decoding a list page: %w", err)
-		}
-		if len(items) == 0 {
-			return all, page + 1, nil
-		}
-		all = append(all, items...)
-		next := nextPageToken(r.header.Values("Link"))
-		if next == "" || next == token {
-			return all, page + 1, nil
-		}
-		token = next
-	}
-	return nil, maxPages, fmt.Errorf("hydra list: more than %d pages", maxPages)
-}
-
-// nextPageToken returns the page_token of the rel="next" link in Link headers, or "".
-func nextPageToken(headers []string) string {
-	for _, header := range headers {
-		for _, link := range strings.Split(header, ",") {
-			target, params, ok := strings.Cut(link, ";")
-			if !ok || !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
-				continue
-			}
-			target = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
-			if u, err := url.Parse(target); err == nil {
-				return u.Query().Get("page_token")
-			}
-		}
-	}
-	return ""
+	return testenv.ListHydraClients[hydraClient](ctx, h.http, h.base, harnessUserAgent, pageSize, maxPages)
 }
 
 // newSecret returns a random client secret (32 URL-safe characters).

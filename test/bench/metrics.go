@@ -1,147 +1,38 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"debug/buildinfo"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // ---- the operator's Prometheus endpoint ------------------------------------------------------
 
-// sample is one line of the Prometheus text format.
-type sample struct {
-	name   string
-	labels map[string]string
-	value  float64
-}
-
-type scrape []sample
+// scrape is one reading of the operator's metrics endpoint.
+type scrape = testenv.Metrics
 
 // scrapeMetrics reads the operator's metrics endpoint (plain HTTP).
 func scrapeMetrics(ctx context.Context, url string) (scrape, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("metrics endpoint %s: HTTP %d", url, resp.StatusCode)
-	}
-	return parseMetrics(io.LimitReader(resp.Body, 32<<20))
-}
-
-// parseMetrics reads the Prometheus text exposition format: enough of it for counters and
-// gauges (name{label="value",...} number).
-func parseMetrics(r io.Reader) (scrape, error) {
-	var out scrape
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		s := sample{labels: map[string]string{}}
-		var rest string
-		if i := strings.IndexAny(line, "{ "); i >= 0 && line[i] == '{' {
-			s.name = line[:i]
-			end := strings.LastIndex(line, "}")
-			if end < i {
-				continue
-			}
-			parseLabels(line[i+1:end], s.labels)
-			rest = strings.TrimSpace(line[end+1:])
-		} else if i >= 0 {
-			s.name = line[:i]
-			rest = strings.TrimSpace(line[i+1:])
-		} else {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		s.value = v
-		out = append(out, s)
-	}
-	return out, sc.Err()
-}
-
-func parseLabels(s string, into map[string]string) {
-	for len(s) > 0 {
-		eq := strings.Index(s, "=")
-		if eq < 0 || eq+1 >= len(s) || s[eq+1] != '"' {
-			return
-		}
-		name := strings.TrimSpace(strings.TrimPrefix(s[:eq], ","))
-		var val strings.Builder
-		i := eq + 2
-		for ; i < len(s); i++ {
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-				val.WriteByte(s[i])
-				continue
-			}
-			if s[i] == '"' {
-				break
-			}
-			val.WriteByte(s[i])
-		}
-		into[name] = val.String()
-		s = strings.TrimPrefix(s[min(i+1, len(s)):], ",")
-	}
-}
-
-// sum adds the values of the samples named name whose labels include every pair in match.
-// found is false when no sample matched.
-func (m scrape) sum(name string, match map[string]string) (total float64, found bool) {
-	for _, s := range m {
-		if s.name != name {
-			continue
-		}
-		ok := true
-		for k, v := range match {
-			if s.labels[k] != v {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			total += s.value
-			found = true
-		}
-	}
-	return total, found
+	return testenv.ScrapeMetrics(ctx, url)
 }
 
 // APIRequests are the operator's requests to the Kubernetes API server by HTTP method
 // (client-go's rest_client_requests_total).
 type APIRequests map[string]int64
 
-func (m scrape) apiRequests() APIRequests {
+func apiRequests(m scrape) APIRequests {
 	out := APIRequests{}
 	for _, s := range m {
-		if s.name == "rest_client_requests_total" {
-			out[s.labels["method"]] += int64(s.value)
+		if s.Name == "rest_client_requests_total" {
+			out[s.Labels["method"]] += int64(s.Value)
 		}
 	}
 	return out

@@ -468,13 +468,13 @@ func (b *bench) restartOnce(ctx context.Context, label string) (*OperatorRun, er
 		if err != nil {
 			return "", false, err
 		}
-		api := m.apiRequests()
+		api := apiRequests(m)
 		var total int64
 		for _, v := range api {
 			total += v
 		}
-		reconciles, reconcileFound = m.sum("controller_runtime_reconcile_total", map[string]string{"controller": "oauth2client"})
-		depth, depthFound := m.sum("workqueue_depth", map[string]string{"name": "oauth2client"})
+		reconciles, reconcileFound = m.Sum("controller_runtime_reconcile_total", map[string]string{"controller": "oauth2client"})
+		depth, depthFound := m.Sum("workqueue_depth", map[string]string{"name": "oauth2client"})
 		ready := (!reconcileFound || reconciles >= float64(n)) && (!depthFound || depth == 0)
 		return fmt.Sprintf("Hydra requests %d, API requests %d, reconciles %.0f (waiting for >= %d), queue depth %.0f",
 			b.proxy.Operator().Sub(hydraBefore).Total(), total, reconciles, n, depth), ready, nil

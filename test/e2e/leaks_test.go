@@ -4,14 +4,12 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,28 +17,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // secretsSeen records every credential the suite handles, so that the leak check after all
 // tests can look for them where they must never appear. The recorded values are never printed.
-var secretsSeen = &secretRecorder{secrets: map[string]string{}, statuses: map[string]string{}}
+var secretsSeen = &secretRecorder{Leaks: testenv.NewLeaks(), statuses: map[string]string{}}
 
 type secretRecorder struct {
+	*testenv.Leaks
 	mu       sync.Mutex
-	secrets  map[string]string // value -> which Secret it came from
 	statuses map[string]string // "namespace/name@resourceVersion" -> status JSON
 }
 
 // recordSecret remembers the client secrets in a Secret the suite read.
-func (r *secretRecorder) recordSecret(s *corev1.Secret) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for key, value := range s.Data {
-		if strings.Contains(strings.ToLower(key), "secret") && len(value) > 0 {
-			r.secrets[string(value)] = fmt.Sprintf("Secret %s/%s key %s", s.Namespace, s.Name, key)
-		}
-	}
-}
+func (r *secretRecorder) recordSecret(s *corev1.Secret) { r.RememberSecret(s) }
 
 // recordStatus keeps a resource's status as the suite saw it: most resources are deleted before
 // the leak check runs, so their status is checked from these copies.
@@ -54,11 +45,6 @@ func (r *secretRecorder) recordStatus(obj *v1alpha1.OAuth2Client) {
 	r.statuses[obj.Namespace+"/"+obj.Name+"@"+obj.ResourceVersion] = string(status)
 }
 
-// haystack is text the operator produced, named for the report.
-type haystack struct {
-	name, text string
-}
-
 // checkForLeaks looks for every client secret the suite saw, and the Hydra admin token, in the
 // operator's logs, in all Events, in the status of every OAuth2Client and in the operator's
 // metrics. It returns one line per finding (never the secret itself), or an error when one of
@@ -67,31 +53,13 @@ func checkForLeaks(ctx context.Context, adminToken string) (findings []string, e
 	if err := recordRemainingSecrets(ctx); err != nil {
 		return nil, err
 	}
-	stacks, err := leakHaystacks(ctx)
+	places, err := leakPlaces(ctx)
 	if err != nil {
 		return nil, err
 	}
-	secretsSeen.mu.Lock()
-	needles := map[string]string{adminToken: "the Hydra admin token"}
-	for value, where := range secretsSeen.secrets {
-		needles[value] = "the client secret of " + where
-	}
-	secretsSeen.mu.Unlock()
-	for value, what := range needles {
-		// Also base64: a Secret's data printed as an object is encoded.
-		forms := []string{value, base64.StdEncoding.EncodeToString([]byte(value))}
-		for _, h := range stacks {
-			for _, form := range forms {
-				if strings.Contains(h.text, form) {
-					findings = append(findings, fmt.Sprintf("%s appears in %s", what, h.name))
-					break
-				}
-			}
-		}
-	}
-	sort.Strings(findings)
-	fmt.Fprintf(os.Stderr, "e2e leak check: %d client secrets and the admin token, searched in %d places\n", len(needles)-1, len(stacks))
-	return findings, nil
+	secretsSeen.Remember(adminToken, "the Hydra admin token")
+	fmt.Fprintf(os.Stderr, "e2e leak check: %d client secrets and the admin token, searched in %d places\n", secretsSeen.Len()-1, len(places))
+	return secretsSeen.Find(places), nil
 }
 
 // recordRemainingSecrets records the client secrets of every Secret still in the cluster.
@@ -110,8 +78,9 @@ func recordRemainingSecrets(ctx context.Context) error {
 	return nil
 }
 
-func leakHaystacks(ctx context.Context) ([]haystack, error) {
-	var stacks []haystack
+// leakPlaces is the text the operator produced, by a name for the report.
+func leakPlaces(ctx context.Context) (map[string]string, error) {
+	stacks := map[string]string{}
 	// The suite's operator and every operator a test started write operator*.log.
 	logs, err := filepath.Glob(filepath.Join(workDir, "operator*.log"))
 	if err != nil || len(logs) == 0 {
@@ -122,14 +91,14 @@ func leakHaystacks(ctx context.Context) ([]haystack, error) {
 		if err != nil {
 			return nil, err
 		}
-		stacks = append(stacks, haystack{"the operator log " + filepath.Base(path), string(text)})
+		stacks["the operator log "+filepath.Base(path)] = string(text)
 	}
 	for _, resource := range []string{"events", "events.events.k8s.io"} {
 		out, err := cp.Kubectl(ctx, "get", resource, "--all-namespaces", "-o", "json")
 		if err != nil {
 			return nil, err
 		}
-		stacks = append(stacks, haystack{"Kubernetes " + resource, string(out)})
+		stacks["Kubernetes "+resource] = string(out)
 	}
 	out, err := cp.Kubectl(ctx, "get", "oauth2clients", "--all-namespaces", "-o", "json")
 	if err != nil {
@@ -144,14 +113,15 @@ func leakHaystacks(ctx context.Context) ([]haystack, error) {
 	}
 	secretsSeen.mu.Lock()
 	for key, status := range secretsSeen.statuses {
-		stacks = append(stacks, haystack{"the status of OAuth2Client " + key, status})
+		stacks["the status of OAuth2Client "+key] = status
 	}
 	secretsSeen.mu.Unlock()
 	metrics, err := scrape(ctx, operator.MetricsURL())
 	if err != nil {
 		return nil, err
 	}
-	return append(stacks, haystack{"the operator's /metrics", metrics}), nil
+	stacks["the operator's /metrics"] = metrics
+	return stacks, nil
 }
 
 // scrape reads the operator's metrics, and checks that they are the operator's: an empty or

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // hydraAdmin is the tests' own minimal reader of Hydra's admin API, talking to Hydra directly
@@ -35,58 +37,8 @@ type hydraClient struct {
 
 // list returns every client at Hydra, reading pages of 500.
 func (h *hydraAdmin) list(ctx context.Context) ([]hydraClient, error) {
-	var all []hydraClient
-	token := ""
-	for page := 0; page < 1000; page++ {
-		q := url.Values{"page_size": {"500"}}
-		if token != "" {
-			q.Set("page_token", token)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.base+"/admin/clients?"+q.Encode(), nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := h.http.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		_ = resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("hydra list: HTTP %d: %.300s", resp.StatusCode, data)
-		}
-		var items []hydraClient
-		if err := json.Unmarshal(data, &items); err != nil {
-			return nil, fmt.Errorf("hydra list: %w", err)
-		}
-		all = append(all, items...)
-		next := nextPageToken(resp.Header.Values("Link"))
-		if len(items) == 0 || next == "" || next == token {
-			return all, nil
-		}
-		token = next
-	}
-	return nil, fmt.Errorf("hydra list: too many pages")
-}
-
-// nextPageToken returns the page_token of the rel="next" link in Link headers, or "".
-func nextPageToken(headers []string) string {
-	for _, header := range headers {
-		for _, link := range strings.Split(header, ",") {
-			target, params, ok := strings.Cut(link, ";")
-			if !ok || !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
-				continue
-			}
-			target = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
-			if u, err := url.Parse(target); err == nil {
-				return u.Query().Get("page_token")
-			}
-		}
-	}
-	return ""
+	all, _, err := testenv.ListHydraClients[hydraClient](ctx, h.http, h.base, "", 500, 1000)
+	return all, err
 }
 
 // tokenClient asks Hydra's public token endpoint for tokens.

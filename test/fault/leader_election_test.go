@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // Leader election timing of TestLeaderFailover: short, so a takeover takes seconds.
@@ -308,9 +309,10 @@ func (e *env) lease() (*coordinationv1.Lease, error) {
 
 // leaderStatus reads controller-runtime's leader_election_master_status gauge of a replica.
 func leaderStatus(e *env, op *operatorProc) (bool, error) {
-	samples, err := scrapeMetrics(e.ctx, op.metricsURL)
+	samples, err := testenv.ScrapeMetrics(e.ctx, op.metricsURL)
 	if err != nil {
 		return false, err
 	}
-	return metricSum(samples, "leader_election_master_status") > 0, nil
+	status, _ := samples.Sum("leader_election_master_status", nil)
+	return status > 0, nil
 }

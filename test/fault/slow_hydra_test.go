@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // The phases of TestSlowAndHangingHydra, in order, while 100 clients are being created.
@@ -119,8 +120,8 @@ func TestSlowAndHangingHydra(t *testing.T) {
 		}
 	}
 	peak := sampler.stop()
-	samples, _ := scrapeMetrics(e.ctx, op.metricsURL)
-	hydraErrors := metricSum(samples, "oauth2_client_operator_hydra_requests_total", `code="error"`)
+	samples, _ := testenv.ScrapeMetrics(e.ctx, op.metricsURL)
+	hydraErrors, _ := samples.Sum("oauth2_client_operator_hydra_requests_total", map[string]string{"code": "error"})
 	pc := proxy.counts()
 
 	e.report(converge, convergeErr, lost, duplicates,
@@ -157,16 +158,15 @@ func TestSlowAndHangingHydra(t *testing.T) {
 
 // goroutines scrapes go_goroutines from the operator's metrics endpoint.
 func goroutines(ctx context.Context, op *operatorProc) (int, error) {
-	samples, err := scrapeMetrics(ctx, op.metricsURL)
+	samples, err := testenv.ScrapeMetrics(ctx, op.metricsURL)
 	if err != nil {
 		return 0, err
 	}
-	for _, s := range samples {
-		if s.name == "go_goroutines" {
-			return int(s.value), nil
-		}
+	n, found := samples.Sum("go_goroutines", nil)
+	if !found {
+		return 0, fmt.Errorf("no go_goroutines at %s", op.metricsURL)
 	}
-	return 0, fmt.Errorf("no go_goroutines at %s", op.metricsURL)
+	return int(n), nil
 }
 
 // idleGoroutines samples the goroutine count of an idle operator over window and returns the

@@ -1,0 +1,516 @@
+package controllers
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra/hydrafake"
+)
+
+// The fast tier: the reconciler's decisions, table-driven, without a control plane or a Hydra
+// process. The API server is controller-runtime's fake client (with the status subresource and
+// the claims index the manager's cache has); Hydra is hydrafake, which the contract table in
+// internal/hydra holds to a real Hydra, reached through the real adapter. It runs in
+// `make test-unit`. What only real processes can show (caches, watches, RBAC, garbage
+// collection, crashes between calls) stays in the integration tier.
+
+// fastWorld is one case's cluster and Hydra, and the reconciler between them.
+type fastWorld struct {
+	t      *testing.T
+	k8s    client.Client
+	hydra  *hydrafake.Fake
+	api    hydra.Client // the real adapter, pointed at the fake
+	r      *OAuth2ClientReconciler
+	events *events.FakeRecorder
+}
+
+var fastScheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
+}()
+
+func newFastWorld(t *testing.T, objs ...client.Object) *fastWorld {
+	t.Helper()
+	k := fake.NewClientBuilder().WithScheme(fastScheme).
+		WithStatusSubresource(&v1alpha1.OAuth2Client{}).
+		WithIndex(&v1alpha1.OAuth2Client{}, clientIDIndex, claimedIDs).
+		WithObjects(objs...).
+		Build()
+	h := hydrafake.Start(t)
+	api, err := hydra.New(hydra.Options{AdminURL: h.URL, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := events.NewFakeRecorder(100)
+	r := &OAuth2ClientReconciler{
+		Client: k, APIReader: k, Scheme: fastScheme, Hydra: api, Recorder: rec,
+		SyncPeriod: time.Minute, FingerprintKey: []byte("fast-tier-fingerprint-key-0123456789"),
+		Policy:        NamespacePolicy{ClientIDRules: []string{"granted"}, AdoptionNamespaces: []string{"granted"}},
+		claimsIndexed: true,
+	}
+	return &fastWorld{t: t, k8s: k, hydra: h, api: api, r: r, events: rec}
+}
+
+// resource is a client_credentials OAuth2Client as a user would apply it, with the UID and
+// creation time the API server would give it.
+func resource(ns, name string, shape ...func(*v1alpha1.OAuth2Client)) *v1alpha1.OAuth2Client {
+	obj := &v1alpha1.OAuth2Client{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: ns, Name: name, UID: types.UID("uid-" + ns + "-" + name), Generation: 1,
+			CreationTimestamp: metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		},
+		Spec: v1alpha1.OAuth2ClientSpec{GrantTypes: []v1alpha1.GrantType{"client_credentials"}, Scopes: []string{"read"}},
+	}
+	for _, f := range shape {
+		f(obj)
+	}
+	return obj
+}
+
+// reconcile runs passes until one needs no retry (or n passes), as the controller would.
+func (w *fastWorld) reconcile(obj *v1alpha1.OAuth2Client, n int) (ctrl.Result, error) {
+	w.t.Helper()
+	var res ctrl.Result
+	var err error
+	for range n {
+		res, err = w.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+		if err == nil {
+			break
+		}
+	}
+	return res, err
+}
+
+func (w *fastWorld) get(obj *v1alpha1.OAuth2Client) *v1alpha1.OAuth2Client {
+	w.t.Helper()
+	got := &v1alpha1.OAuth2Client{}
+	if err := w.k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), got); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		w.t.Fatal(err)
+	}
+	return got
+}
+
+func (w *fastWorld) secret(ns, name string) *corev1.Secret {
+	w.t.Helper()
+	s := &corev1.Secret{}
+	if err := w.k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		w.t.Fatal(err)
+	}
+	return s
+}
+
+// registered puts a client at Hydra, as someone else (or an earlier pass) made it.
+func (w *fastWorld) registered(id, owner, secret string) {
+	w.t.Helper()
+	c := &hydra.OAuth2Client{ClientId: &id, GrantTypes: []string{"client_credentials"}, Scope: ptrTo("read")}
+	if owner != "" {
+		c.Owner = &owner
+	}
+	if secret != "" {
+		c.ClientSecret = &secret
+	}
+	if _, err := w.api.Create(context.Background(), c); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *fastWorld) eventReasons() []string {
+	var out []string
+	for {
+		select {
+		case e := <-w.events.Events:
+			f := strings.Fields(e)
+			if len(f) > 1 {
+				out = append(out, f[1])
+			}
+		default:
+			return out
+		}
+	}
+}
+
+// outcome is what a user sees after the passes: the Ready condition and the Stalled one.
+type outcome struct {
+	ready   metav1.ConditionStatus
+	reason  string
+	stalled bool
+	retried bool // the pass returned an error: the controller retries with backoff
+}
+
+func observe(obj *v1alpha1.OAuth2Client, err error) outcome {
+	o := outcome{retried: err != nil}
+	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		o.ready, o.reason = c.Status, c.Reason
+	}
+	o.stalled = meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionStalled)
+	return o
+}
+
+func TestReconcileDecisions(t *testing.T) {
+	owned := func(ns, name string) string { return hydra.OwnerFor(ns, name) }
+	tests := []struct {
+		name string
+		obj  *v1alpha1.OAuth2Client
+		// before shapes the world first: clients at Hydra, Secrets, faults.
+		before func(w *fastWorld, obj *v1alpha1.OAuth2Client)
+		passes int
+		want   outcome
+		// check looks at what the passes left behind.
+		check func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client)
+	}{{
+		name:   "create: the Secret first, then Hydra, then Ready",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			s := w.secret("shop", "svc")
+			id, secret := string(s.Data["client_id"]), string(s.Data["client_secret"])
+			if id != string(obj.UID) || len(secret) != 43 || !w.hydra.SecretMatches(id, secret) {
+				t.Fatalf("client %q with a %d-character secret; Hydra accepts it: %t", id, len(secret), w.hydra.SecretMatches(id, secret))
+			}
+			if c, _ := w.api.Get(context.Background(), id); c.GetOwner() != owned("shop", "svc") {
+				t.Fatalf("owner %q", c.GetOwner())
+			}
+			if got := w.get(obj); got.Status.ClientID != id || got.Status.ObservedGeneration != 1 || len(got.Finalizers) != 1 {
+				t.Fatalf("status %+v, finalizers %v", got.Status, got.Finalizers)
+			}
+			if calls := w.hydra.Calls(); calls.Create != 1 || calls.Update != 0 {
+				t.Fatalf("Hydra calls %+v: one create and nothing else", calls)
+			}
+		},
+	}, {
+		name:   "a second pass of a Ready client writes nothing",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			before := w.hydra.Calls()
+			rv := w.secret("shop", "svc").ResourceVersion
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			after := w.hydra.Calls()
+			if after.Create+after.Update+after.Delete != before.Create+before.Update+before.Delete {
+				t.Fatalf("Hydra writes in a pass with nothing to do: %+v -> %+v", before, after)
+			}
+			if w.secret("shop", "svc").ResourceVersion != rv {
+				t.Fatal("the Secret was written in a pass with nothing to do")
+			}
+		},
+	}, {
+		name:   "an ID under the namespace's prefix is the tenant's",
+		obj:    resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.ClientID = "shop.svc" }),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+	}, {
+		// Hydra is read first (a client marked as this resource's own would need no grant), but
+		// nothing is written, and the refusal doesn't tell whether the client exists.
+		name:   "an ID outside the prefix is refused without a Hydra write",
+		obj:    resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.ClientID = "other.svc" }),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonNamespaceNotAllowed, stalled: true},
+		check:  expectNoHydraWrites,
+	}, {
+		name: "another resource's client is a conflict and stays untouched",
+		obj:  resource("granted", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.ClientID = "taken" }),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			w.registered("taken", owned("other", "app"), "other-secret")
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			if calls := w.hydra.Calls(); calls.Update+calls.Delete != 0 || !w.hydra.SecretMatches("taken", "other-secret") {
+				t.Fatalf("the other resource's client was written: %+v", calls)
+			}
+		},
+	}, {
+		name:   "an unmarked client needs adoptExistingClient",
+		obj:    resource("granted", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.ClientID = "legacy" }),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.registered("legacy", "", "legacy-secret") },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+	}, {
+		name: "adoption takes an unmarked client over, marks it and registers the Secret's secret",
+		obj: resource("granted", "svc", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.ClientID = "legacy"
+			o.Spec.AdoptExistingClient = true
+		}),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.registered("legacy", "", "legacy-secret") },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			c, err := w.api.Get(context.Background(), "legacy")
+			if err != nil || c.GetOwner() != owned("granted", "svc") {
+				t.Fatalf("owner after adoption: %q (%v)", c.GetOwner(), err)
+			}
+			secret := string(w.secret("granted", "svc").Data["client_secret"])
+			if !w.hydra.SecretMatches("legacy", secret) || w.hydra.SecretMatches("legacy", "legacy-secret") {
+				t.Fatal("Hydra does not hold the Secret's secret after adoption")
+			}
+		},
+	}, {
+		name: "adoption from a namespace not allowed to adopt",
+		obj: resource("shop", "svc", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.ClientID = "shop.legacy"
+			o.Spec.AdoptExistingClient = true
+		}),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.registered("shop.legacy", "", "legacy-secret") },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonNamespaceNotAllowed, stalled: true},
+	}, {
+		name: "an ID another resource registered first is refused, and the owner is told",
+		obj: resource("granted", "late", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.ClientID = "shared"
+			o.CreationTimestamp = metav1.NewTime(o.CreationTimestamp.Add(time.Hour))
+		}),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			owner := resource("first", "app", func(o *v1alpha1.OAuth2Client) { o.Spec.ClientID = "shared" })
+			if err := w.k8s.Create(context.Background(), owner); err != nil {
+				w.t.Fatal(err)
+			}
+			owner.Status.ClientID = "shared"
+			if err := w.k8s.Status().Update(context.Background(), owner); err != nil {
+				w.t.Fatal(err)
+			}
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			expectNoHydraWrites(t, w, nil)
+			if reasons := strings.Join(w.eventReasons(), " "); !strings.Contains(reasons, "ClientIDContested") {
+				t.Fatalf("events %q: the owner is not told", reasons)
+			}
+		},
+	}, {
+		name:   "drift at Hydra is reverted on a full check",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			id := string(obj.UID)
+			c, _ := w.api.Get(context.Background(), id)
+			c.Scope = ptrTo("read admin")
+			if _, err := w.api.Update(context.Background(), id, c); err != nil {
+				t.Fatal(err)
+			}
+			_ = w.eventReasons()
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			if c, _ := w.api.Get(context.Background(), id); c.GetScope() != "read" {
+				t.Fatalf("scope at Hydra %q after the pass", c.GetScope())
+			}
+			if reasons := w.eventReasons(); len(reasons) != 1 || reasons[0] != "DriftRepaired" {
+				t.Fatalf("events %v", reasons)
+			}
+		},
+	}, {
+		name:   "a client lost at Hydra comes back with the Secret's credentials",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			id := string(obj.UID)
+			secret := string(w.secret("shop", "svc").Data["client_secret"])
+			if err := w.api.Delete(context.Background(), id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			if !w.hydra.SecretMatches(id, secret) {
+				t.Fatal("the re-created client does not accept the Secret's secret")
+			}
+		},
+	}, {
+		name:   "a lost Secret gets a new secret, registered at Hydra",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			old := w.secret("shop", "svc")
+			if err := w.k8s.Delete(context.Background(), old); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			fresh := string(w.secret("shop", "svc").Data["client_secret"])
+			if fresh == string(old.Data["client_secret"]) || !w.hydra.SecretMatches(string(obj.UID), fresh) {
+				t.Fatal("Hydra does not hold the new secret")
+			}
+		},
+	}, {
+		name: "a Secret the operator did not write is not read without the opt-in",
+		obj:  resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.SecretName = "db" }),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			if err := w.k8s.Create(context.Background(), &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "db"},
+				Data:       map[string][]byte{"client_id": []byte("shop.db"), "client_secret": []byte("db-password")},
+			}); err != nil {
+				w.t.Fatal(err)
+			}
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonSecretNotShared},
+		check:  expectNoHydraCalls,
+	}, {
+		name: "a shared Secret's credentials are registered as they are",
+		obj:  resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.SecretName = "vault" }),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			if err := w.k8s.Create(context.Background(), &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "vault", Annotations: map[string]string{v1alpha1.ClientAnnotation: "svc"}},
+				Data:       map[string][]byte{"client_id": []byte("shop.vault"), "client_secret": []byte("from-vault-123")},
+			}); err != nil {
+				w.t.Fatal(err)
+			}
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			if !w.hydra.SecretMatches("shop.vault", "from-vault-123") {
+				t.Fatal("Hydra does not hold the provided secret")
+			}
+		},
+	}, {
+		name:   "Hydra unavailable: Reconciling with HydraUnavailable, retried",
+		obj:    resource("shop", "svc"),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.hydra.FailNext(1, http.StatusServiceUnavailable) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonHydraUnavailable, retried: true},
+	}, {
+		name: "Hydra refuses the spec: Stalled with Hydra's reason, not retried",
+		obj:  resource("shop", "svc"),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			w.hydra.FailNextOn(hydrafake.OpCreate, 1, http.StatusBadRequest)
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonHydraRejected, stalled: true},
+	}, {
+		name:   "deletion with Delete removes the client, then the finalizer",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			deleteAndReconcile(t, w, obj)
+			if _, err := w.api.Get(context.Background(), string(obj.UID)); !hydra.IsNotFound(err) {
+				t.Fatalf("the client is still at Hydra: %v", err)
+			}
+		},
+	}, {
+		name:   "deletion with Orphan keeps the client and releases the Secret to its namesake",
+		obj:    resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.DeletionPolicy = v1alpha1.DeletionPolicyOrphan }),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			deleteAndReconcile(t, w, obj)
+			s := w.secret("shop", "svc")
+			if _, err := w.api.Get(context.Background(), string(obj.UID)); err != nil {
+				t.Fatalf("the kept client is gone: %v", err)
+			}
+			if metav1.GetControllerOf(s) != nil || s.Annotations[v1alpha1.ReleasedByAnnotation] != "svc" {
+				t.Fatalf("the Secret was not released: %v %v", s.OwnerReferences, s.Annotations)
+			}
+		},
+	}, {
+		name:   "deletion while Hydra is unavailable keeps the finalizer and retries",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			if err := w.k8s.Delete(context.Background(), w.get(obj)); err != nil {
+				t.Fatal(err)
+			}
+			w.hydra.FailNext(1, http.StatusBadGateway)
+			if _, err := w.reconcile(obj, 1); err == nil {
+				t.Fatal("the pass did not ask to be retried")
+			}
+			got := w.get(obj)
+			if got == nil || observe(got, nil).reason != v1alpha1.ReasonHydraUnavailable {
+				t.Fatalf("resource %v", got)
+			}
+		},
+	}, {
+		name:   "oversized metadata is refused before Hydra sees it",
+		obj:    resource("shop", "svc", withMetadataOf(hydra.MaxMetadataBytes+1)),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonHydraRejected, stalled: true},
+		check:  expectNoHydraCalls,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newFastWorld(t, tc.obj.DeepCopy())
+			if tc.before != nil {
+				tc.before(w, tc.obj)
+			}
+			_, err := w.reconcile(tc.obj, tc.passes)
+			got := w.get(tc.obj)
+			if o := observe(got, err); o != tc.want {
+				t.Fatalf("outcome %+v (error %v), want %+v", o, err, tc.want)
+			}
+			if tc.check != nil {
+				tc.check(t, w, got)
+			}
+		})
+	}
+}
+
+func expectNoHydraCalls(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+	t.Helper()
+	if calls := w.hydra.Calls(); calls.Create+calls.Update+calls.Delete+calls.Get != 0 {
+		t.Fatalf("Hydra calls %+v", calls)
+	}
+}
+
+func expectNoHydraWrites(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+	t.Helper()
+	if calls := w.hydra.Calls(); calls.Create+calls.Update+calls.Delete != 0 {
+		t.Fatalf("Hydra writes %+v", calls)
+	}
+}
+
+func deleteAndReconcile(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+	t.Helper()
+	if err := w.k8s.Delete(context.Background(), w.get(obj)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.reconcile(obj, 1); err != nil {
+		t.Fatal(err)
+	}
+	if w.get(obj) != nil {
+		t.Fatal("the resource is still there: the finalizer was not removed")
+	}
+}
+
+func withMetadataOf(n int) func(*v1alpha1.OAuth2Client) {
+	return func(o *v1alpha1.OAuth2Client) {
+		o.Spec.Metadata = &apiextensionsv1.JSON{Raw: []byte(`{"k":"` + strings.Repeat("a", n) + `"}`)}
+	}
+}
