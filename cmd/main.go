@@ -22,12 +22,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/controllers"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 )
@@ -160,6 +162,15 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
+	driftQueue := make(chan event.GenericEvent, 1024)
+	scanner := drift.New(drift.Options{
+		Reader: mgr.GetClient(), Store: oauth2ClientStore(mgr),
+		Hydra: hydraClient, Queue: driftQueue,
+		Interval: o.syncPeriod, PageSize: o.hydraPageSize, StartupGrace: time.Minute,
+	})
+	if err := mgr.Add(scanner); err != nil {
+		return err
+	}
 	reconciler := &controllers.OAuth2ClientReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
@@ -171,11 +182,8 @@ func run(o options) error {
 		Policy:                  controllers.NamespacePolicy{ClientIDRules: clientIDRules(o.clientIDNamespaces), AdoptionNamespaces: namespaceList(o.adoptNamespaces)},
 		FingerprintKey:          fingerprintKey,
 		MaxConcurrentReconciles: o.concurrency,
-		Scanner: &controllers.DriftScanner{
-			Reader: mgr.GetClient(), Store: oauth2ClientStore(mgr),
-			Hydra:    hydraClient,
-			Interval: o.syncPeriod, PageSize: o.hydraPageSize, StartupGrace: time.Minute,
-		},
+		Drift:                   scanner,
+		DriftQueue:              driftQueue,
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)

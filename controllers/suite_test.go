@@ -31,11 +31,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
@@ -161,6 +163,14 @@ func startManager(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	store := informer.(toolscache.SharedIndexInformer).GetStore()
+	queue := make(chan event.GenericEvent, 1024)
+	scanner := drift.New(drift.Options{
+		Reader: mgr.GetClient(), Store: store, Hydra: hydraAPI, Queue: queue,
+		Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
+	})
+	if err := mgr.Add(scanner); err != nil {
+		return nil, err
+	}
 	r := &OAuth2ClientReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Hydra: operatorHydra, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
@@ -173,10 +183,8 @@ func startManager(ctx context.Context) (func(), error) {
 			ClientIDRules: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
 		},
 		FingerprintKey: testFingerprintKey,
-		Scanner: &DriftScanner{
-			Reader: mgr.GetClient(), Store: store, Hydra: hydraAPI,
-			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
-		},
+		Drift:          scanner,
+		DriftQueue:     queue,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, err
