@@ -80,11 +80,11 @@ func New(opts Options) *Scanner {
 type Verdict int
 
 const (
-	// Unknown: read Hydra.
+	// Unknown means the scanner can't vouch for the resource: read Hydra.
 	Unknown Verdict = iota
-	// InSync: the last scan, or the reconciler since, saw this generation in sync at Hydra.
+	// InSync means the last scan, or the reconciler since, saw this generation in sync at Hydra.
 	InSync
-	// ScanSoon: the first scan is under way; check again shortly.
+	// ScanSoon means the first scan is under way: check again shortly.
 	ScanSoon
 )
 
