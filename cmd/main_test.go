@@ -1,15 +1,9 @@
 package main
 
 import (
-	"maps"
 	"slices"
+	"strings"
 	"testing"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-
-	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 )
 
 func TestNamespaceList(t *testing.T) {
@@ -35,60 +29,15 @@ func TestNamespaceList(t *testing.T) {
 	}
 }
 
-// TestCacheOptions: the informers watch only the listed namespaces (all when there is no
-// list), and the Secret cache holds only the Secrets the operator manages.
-func TestCacheOptions(t *testing.T) {
-	for _, tc := range []struct {
-		watch string
-		want  []string // the cache's namespaces; nil: all
-	}{
-		{"", nil},
-		{"*", nil},
-		{"team-a", []string{"team-a"}},
-		{" team-a , team-b ,", []string{"team-a", "team-b"}},
+func TestClientIDRules(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                      "",
+		"*":                     "*",
+		" a , ,b=b.* ":          "a|b=b.*",
+		"platform-*=shared-*,x": "platform-*=shared-*|x",
 	} {
-		opts := cacheOptions(options{watchNamespaces: tc.watch})
-		got := slices.Sorted(maps.Keys(opts.DefaultNamespaces))
-		if !slices.Equal(got, tc.want) || (opts.DefaultNamespaces == nil) != (tc.want == nil) {
-			t.Errorf("--watch-namespaces=%q: the cache watches %v, want %v (nil: all)", tc.watch, got, tc.want)
+		if got := strings.Join(clientIDRules(in), "|"); got != want {
+			t.Errorf("clientIDRules(%q) = %q, want %q", in, got, want)
 		}
-		if len(opts.ByObject) != 1 {
-			t.Fatalf("--watch-namespaces=%q: %d per-type cache settings, want only the Secrets'", tc.watch, len(opts.ByObject))
-		}
-		for obj, byObject := range opts.ByObject {
-			if _, ok := obj.(*corev1.Secret); !ok {
-				t.Fatalf("a per-type cache setting for %T, want only *corev1.Secret", obj)
-			}
-			managed := labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}
-			if byObject.Label == nil || !byObject.Label.Matches(managed) || byObject.Label.Matches(labels.Set{}) {
-				t.Errorf("the Secret cache selects %v; it must select exactly the managed Secrets", byObject.Label)
-			}
-		}
-		if opts.DefaultTransform == nil {
-			t.Errorf("no transform: cached objects keep managedFields")
-		}
-	}
-}
-
-func TestSlimForCache(t *testing.T) {
-	obj := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{
-		Name:          "s",
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
-		Annotations:   map[string]string{corev1.LastAppliedConfigAnnotation: `{"big":"copy"}`, "keep": "me"},
-		Labels:        map[string]string{"keep": "me"},
-	}}
-	out, err := slimForCache(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slim := out.(*corev1.Secret)
-	if slim.ManagedFields != nil {
-		t.Errorf("managedFields kept: %v", slim.ManagedFields)
-	}
-	if _, ok := slim.Annotations[corev1.LastAppliedConfigAnnotation]; ok {
-		t.Error("the last-applied copy kept")
-	}
-	if slim.Annotations["keep"] != "me" || slim.Labels["keep"] != "me" || slim.Name != "s" {
-		t.Errorf("other metadata lost: %+v", slim.ObjectMeta)
 	}
 }

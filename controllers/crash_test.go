@@ -15,8 +15,10 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
@@ -363,8 +365,10 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 	// resync (or a restart) that follows reads no client on its own.
 	scanning := &faults{}
 	r = directReconciler(scanning)
-	r.Scanner = &DriftScanner{Reader: k8s, Hydra: r.Hydra, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute}
-	if _, _, err := r.Scanner.scan(context.Background()); err != nil {
+	queue := make(chan event.GenericEvent, 1024)
+	scanner := drift.New(drift.Options{Reader: k8s, Hydra: r.Hydra, Queue: queue, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute})
+	r.Drift = scanner
+	if _, _, err := scanner.Scan(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if scanning.hydraReads != 1 {
@@ -381,9 +385,9 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fromStore := &DriftScanner{Reader: k8s, Store: store, Hydra: hydraAPI, Interval: time.Hour, PageSize: 500}
-	fromStore.Events() // a buffered queue, so a wrong verdict fails below instead of blocking
-	if checked, queued, err := fromStore.scan(context.Background()); err != nil || checked != n || queued != 0 {
+	// A buffered queue, so a wrong verdict fails below instead of blocking.
+	fromStore := drift.New(drift.Options{Reader: k8s, Store: store, Hydra: hydraAPI, Queue: make(chan event.GenericEvent, 1024), Interval: time.Hour, PageSize: 500})
+	if checked, queued, err := fromStore.Scan(context.Background()); err != nil || checked != n || queued != 0 {
 		t.Fatalf("a scan of the store checked %d and queued %d (err %v), want %d and 0", checked, queued, err, n)
 	}
 	for _, key := range keys {
@@ -399,11 +403,11 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 	// A client changed at Hydra is not verified by the scan, so its resource is queued.
 	id := ownedClients(t, ns, keys[0].Name)[0].GetClientId()
 	editAtHydra(t, id, func(c *hydra.OAuth2Client) { c.SetScope("everything") })
-	_, queued, err := r.Scanner.scan(context.Background())
+	_, queued, err := scanner.Scan(context.Background())
 	if err != nil || queued != 1 {
 		t.Fatalf("scan after tampering queued %d resources (err %v), want 1", queued, err)
 	}
-	if got := (<-r.Scanner.Events()).Object.GetName(); got != keys[0].Name {
+	if got := (<-queue).Object.GetName(); got != keys[0].Name {
 		t.Fatalf("queued %s, want %s", got, keys[0].Name)
 	}
 }

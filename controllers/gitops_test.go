@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 )
@@ -241,7 +242,9 @@ func TestRequestedAtForcesFullCheck(t *testing.T) {
 	readyDirect(t, key)
 	counting := &faults{}
 	r := directReconciler(counting)
-	r.Scanner = &DriftScanner{Reader: namespacedReader{k8s, key.Namespace}, Hydra: r.Hydra, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute}
+	queue := make(chan event.GenericEvent, 1024)
+	scanner := drift.New(drift.Options{Reader: namespacedReader{k8s, key.Namespace}, Hydra: r.Hydra, Queue: queue, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute})
+	r.Drift = scanner
 	// Nobody runs this scanner's controller: drain what it queues so a scan never blocks.
 	drainCtx, stopDraining := context.WithCancel(ctx)
 	defer stopDraining()
@@ -253,8 +256,8 @@ func TestRequestedAtForcesFullCheck(t *testing.T) {
 				return
 			}
 		}
-	}(r.Scanner.Events())
-	if _, _, err := r.Scanner.scan(ctx); err != nil {
+	}(queue)
+	if _, _, err := scanner.Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
 	obj := &v1alpha1.OAuth2Client{}

@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 )
@@ -21,8 +22,8 @@ import (
 // resource, with these credentials; makes no write when that is already so; never touches a
 // client that belongs to another resource. A client missing at Hydra (deleted by hand, or lost
 // with an in-memory database) is created again with the same ID and the Secret's secret.
-// A settled resource that the drift scanner has just seen in sync is not read again, unless
-// fullCheck (a reconcile request annotation) asks for it.
+// A settled resource that the drift scanner has just seen in sync, with the credentials in
+// status, is not read again, unless fullCheck (a reconcile request annotation) asks for it.
 func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials, fullCheck bool) error {
 	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerFor(obj.Namespace, obj.Name))
 	if err != nil {
@@ -32,12 +33,11 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 	if r.cacheIsBehind(obj, creds.ClientID, fingerprint) {
 		return errStaleCache
 	}
-	if !fullCheck && r.Scanner != nil && isSettled(obj) &&
-		obj.Status.ClientID == creds.ClientID && obj.Status.CredentialsFingerprint == fingerprint {
-		switch r.Scanner.verdictFor(obj) {
-		case verdictInSync:
+	if !fullCheck && obj.Status.ClientID == creds.ClientID && obj.Status.CredentialsFingerprint == fingerprint {
+		switch r.verdicts().Verdict(obj) {
+		case drift.InSync:
 			return nil
-		case verdictScanSoon:
+		case drift.ScanSoon:
 			return errScanPending
 		}
 	}
@@ -91,7 +91,7 @@ func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1al
 // generation with these credentials.
 func (r *OAuth2ClientReconciler) remember(obj *v1alpha1.OAuth2Client, clientID, fingerprint string) {
 	obj.Status.ClientID, obj.Status.CredentialsFingerprint = clientID, fingerprint
-	r.Scanner.markInSync(obj)
+	r.verdicts().MarkInSync(obj)
 	r.registered.Store(obj.UID, registration{generation: obj.Generation, clientID: clientID, fingerprint: fingerprint})
 }
 

@@ -57,9 +57,12 @@ type OAuth2ClientReconciler struct {
 	Policy NamespacePolicy
 	// MaxConcurrentReconciles bounds parallel reconciles (and so parallel Hydra requests).
 	MaxConcurrentReconciles int
-	// Scanner, when set, does the periodic drift check for all clients with paged list reads;
-	// without it every Ready client is re-read on its own every SyncPeriod.
-	Scanner *DriftScanner
+	// Drift, when set, answers for the periodic drift check of all clients, which a scanner
+	// does with paged list reads (internal/drift); without it every Ready client is re-read on
+	// its own every SyncPeriod. DriftQueue is where that scanner sends the resources it finds
+	// drifted, for this controller to reconcile: set both or neither.
+	Drift      DriftVerdicts
+	DriftQueue <-chan event.GenericEvent
 	// FingerprintKey keys the credentials fingerprint in status and on Secrets: a secret of the
 	// installation, so that the fingerprint can't be used to test guesses of a weak secret.
 	FingerprintKey []byte
@@ -104,11 +107,11 @@ func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.OAuth2Client{}, builder.WithPredicates(needsReconcile())).
 		Owns(&corev1.Secret{})
-	if r.Scanner != nil {
-		if err := mgr.Add(r.Scanner); err != nil {
-			return err
-		}
-		b = b.WatchesRawSource(source.Channel(r.Scanner.Events(), &handler.EnqueueRequestForObject{}))
+	if (r.Drift == nil) != (r.DriftQueue == nil) {
+		return errors.New("the reconciler needs both Drift and DriftQueue, or neither")
+	}
+	if r.DriftQueue != nil {
+		b = b.WatchesRawSource(source.Channel(r.DriftQueue, &handler.EnqueueRequestForObject{}))
 	}
 	return b.
 		WithOptions(controller.Options{
@@ -197,7 +200,7 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	case err == nil:
 		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
-		if r.Scanner != nil && !providedSecret {
+		if r.Drift != nil && !providedSecret {
 			return ctrl.Result{}, nil // the scanner re-checks it
 		}
 		// Without a scanner every client is re-checked this way. With one, a provided Secret

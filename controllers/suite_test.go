@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,31 +21,24 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
-	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
-// The integration suite runs the reconciler in a manager against a real kube-apiserver and etcd
-// (envtest) and a real Hydra process. The namespace directNamespace is hidden from the
-// manager, so tests can drive a reconciler of their own there (crash injection, counting
-// writes) without the manager racing them.
+// The integration suite runs the operator, wired by internal/operator as cmd/ ships it, against
+// a real kube-apiserver and etcd (envtest) and a real Hydra process. The namespace
+// directNamespace is hidden from the manager, so tests can drive a reconciler of their own
+// there (crash injection, counting writes) without the manager racing them.
 
 // directNamespace is hidden from the manager.
 const directNamespace = "direct-tests"
@@ -58,8 +52,8 @@ var (
 	hydraAPI   hydra.Client
 	// logBuf captures every operator log line, so tests can check that no secret leaks.
 	logBuf = &syncBuffer{}
-	// operatorHydra is the manager's Hydra client; it counts the calls about each client ID,
-	// so a test can show that the operator left a client alone.
+	// operatorHydra wraps the manager's Hydra client; it counts the calls about each client
+	// ID, so a test can show that the operator left a client alone.
 	operatorHydra *countingHydra
 )
 
@@ -108,7 +102,6 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
-	operatorHydra = &countingHydra{Client: hydraAPI}
 	stopManager, err := startManager(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting manager:", err)
@@ -139,60 +132,55 @@ func zapLevel() zapcore.Level {
 	return zapcore.InfoLevel
 }
 
-// startManager runs the reconciler the way cmd/main.go does, but with a short sync period and
-// with the direct- namespaces hidden from it.
+// startManager runs the operator as cmd/ does, through internal/operator (see StartOperator),
+// with a short sync period, small list pages, and directNamespace hidden from it.
 func startManager(ctx context.Context) (func(), error) {
-	managed := labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
-	hidden := fields.ParseSelectorOrDie("metadata.namespace!=" + directNamespace)
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
-		Scheme:  testScheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:         {Label: managed},
-			&v1alpha1.OAuth2Client{}: {Field: hidden},
-		}},
-	})
-	if err != nil {
-		return nil, err
+	if StartOperator == nil {
+		return nil, errors.New("StartOperator is not set: operator_test.go is missing from the test build")
 	}
-	// The scanner reads the informer's store, as in cmd/main.go.
-	informer, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.OAuth2Client{})
-	if err != nil {
-		return nil, err
-	}
-	store := informer.(toolscache.SharedIndexInformer).GetStore()
-	r := &OAuth2ClientReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Hydra: operatorHydra, Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
-		SyncPeriod: syncPeriod, MaxConcurrentReconciles: 4,
-		Endpoints: secrets.EndpointsFromPublicURL(hydraProc.PublicURL()),
-		Policy: NamespacePolicy{
-			AdoptionNamespaces: []string{"adopters-*"},
-			// Only the namespaces of tests that choose client IDs (spec.clientID or a Secret)
-			// outside their own prefix.
-			ClientIDRules: []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
+	return StartOperator(ctx, SuiteOperator{
+		RestConfig:     restCfg,
+		HydraAdminURL:  hydraProc.AdminURL(),
+		HydraPublicURL: hydraProc.PublicURL(),
+		WrapHydra: func(c hydra.Client) hydra.Client {
+			operatorHydra = &countingHydra{Client: c}
+			return operatorHydra
 		},
+		HiddenNamespace: directNamespace,
+		SyncPeriod:      syncPeriod,
+		// Small pages, so that every scan reads several.
+		PageSize:           7,
+		StartupGrace:       10 * time.Second,
+		AdoptionNamespaces: []string{"adopters-*"},
+		// Only the namespaces of tests that choose client IDs (spec.clientID or a Secret)
+		// outside their own prefix.
+		ClientIDRules:  []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
 		FingerprintKey: testFingerprintKey,
-		Scanner: &DriftScanner{
-			Reader: mgr.GetClient(), Store: store, Hydra: hydraAPI,
-			Interval: syncPeriod, PageSize: 7, StartupGrace: 10 * time.Second,
-		},
-	}
-	if err := r.SetupWithManager(mgr); err != nil {
-		return nil, err
-	}
-	if err := RegisterMetrics(mgr.GetClient()); err != nil {
-		return nil, err
-	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(mctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
-		}
-	}()
-	return func() { cancel(); <-done }, nil
+	})
+}
+
+// StartOperator starts the operator with the suite's settings and returns a function that
+// stops it. operator_test.go sets it: it runs internal/operator, which imports this package,
+// so a file of this package can't import it (a cycle). The external test package
+// controllers_test can, and Go builds it, and internal/operator with it, against this package
+// including its test files, which is how it reaches this variable before TestMain runs.
+var StartOperator func(ctx context.Context, s SuiteOperator) (stop func(), err error)
+
+// SuiteOperator is what the suite chooses about the operator it runs; operator_test.go turns
+// it into internal/operator's Options and leaves everything else as cmd/ ships it.
+type SuiteOperator struct {
+	RestConfig                    *rest.Config
+	HydraAdminURL, HydraPublicURL string
+	// WrapHydra wraps the operator's Hydra client, to count its calls.
+	WrapHydra func(hydra.Client) hydra.Client
+	// HiddenNamespace is left out of the manager's OAuth2Client cache, for tests that drive a
+	// reconciler of their own there.
+	HiddenNamespace                   string
+	SyncPeriod                        time.Duration
+	PageSize                          int
+	StartupGrace                      time.Duration
+	AdoptionNamespaces, ClientIDRules []string
+	FingerprintKey                    []byte
 }
 
 // ---- helpers ---------------------------------------------------------------------------

@@ -84,7 +84,7 @@ func TestInstallBundleAppliesCleanly(t *testing.T) {
 }
 
 // LeaderElectionID is the fixed name of the Lease the operator's replicas compete for
-// (cmd.LeaderElectionID, documented in docs/); the Lease the namespace's Role lets them take.
+// (operator.LeaderElectionID, documented in docs/); the Lease the namespace's Role lets them take.
 const leaderElectionID = "oauth2-client-operator.clientoperator.dev"
 
 // buildInstaller runs the Makefile's build-installer recipe with IMG=img in a temporary folder

@@ -20,7 +20,7 @@ const (
 	leaseDuration = 4 * time.Second
 	renewDeadline = 3 * time.Second
 	retryPeriod   = 1 * time.Second
-	// leaseName is the operator's fixed Lease (cmd/main.go LeaderElectionID).
+	// leaseName is the operator's fixed Lease (internal/operator LeaderElectionID).
 	leaseName = "oauth2-client-operator.clientoperator.dev"
 )
 

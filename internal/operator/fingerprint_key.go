@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"context"
@@ -26,15 +26,15 @@ const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccou
 // operatorNamespace is where the operator keeps its own state: --operator-namespace (the pod's
 // namespace in the shipped Deployment), else the pod's namespace read from its service account,
 // else the leader-election namespace, else default (a local run).
-func operatorNamespace(o options) string {
-	if o.operatorNamespace != "" {
-		return o.operatorNamespace
+func operatorNamespace(o Options) string {
+	if o.OperatorNamespace != "" {
+		return o.OperatorNamespace
 	}
 	if ns, err := os.ReadFile(serviceAccountNamespaceFile); err == nil && strings.TrimSpace(string(ns)) != "" {
 		return strings.TrimSpace(string(ns))
 	}
-	if o.leaderElectionNamespace != "" {
-		return o.leaderElectionNamespace
+	if o.LeaderElectionNamespace != "" {
+		return o.LeaderElectionNamespace
 	}
 	return "default"
 }
@@ -42,12 +42,12 @@ func operatorNamespace(o options) string {
 // loadFingerprintKey reads the installation's fingerprint key from its Secret, creating the
 // Secret with a random key the first time. Replicas starting together may both try to create
 // it; the loser reads the winner's. The key is never logged.
-func loadFingerprintKey(cfg *rest.Config, scheme *runtime.Scheme, namespace, name string) ([]byte, error) {
+func loadFingerprintKey(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, namespace, name string) ([]byte, error) {
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return ensureFingerprintKey(ctx, c, client.ObjectKey{Namespace: namespace, Name: name})
 }

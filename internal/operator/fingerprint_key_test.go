@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"bytes"
@@ -55,26 +55,13 @@ func TestEnsureFingerprintKey(t *testing.T) {
 }
 
 func TestOperatorNamespace(t *testing.T) {
-	if got := operatorNamespace(options{operatorNamespace: "ops", leaderElectionNamespace: "le"}); got != "ops" {
+	if got := operatorNamespace(Options{OperatorNamespace: "ops", LeaderElectionNamespace: "le"}); got != "ops" {
 		t.Errorf("flag: %q", got)
 	}
-	if got := operatorNamespace(options{leaderElectionNamespace: "le"}); got != "le" {
+	if got := operatorNamespace(Options{LeaderElectionNamespace: "le"}); got != "le" {
 		t.Errorf("leader election namespace: %q", got)
 	}
-	if got := operatorNamespace(options{}); got != "default" {
+	if got := operatorNamespace(Options{}); got != "default" {
 		t.Errorf("local run: %q", got)
-	}
-}
-
-func TestClientIDRules(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                      "",
-		"*":                     "*",
-		" a , ,b=b.* ":          "a|b=b.*",
-		"platform-*=shared-*,x": "platform-*=shared-*|x",
-	} {
-		if got := strings.Join(clientIDRules(in), "|"); got != want {
-			t.Errorf("clientIDRules(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -1,0 +1,36 @@
+package controllers
+
+import (
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
+)
+
+// DriftVerdicts is all the reconciler asks of a drift scanner (internal/drift), which checks
+// every settled client against Hydra with a few paged list reads. It is declared here, where it
+// is used, so that the scanner needn't know the reconciler: the scanner reaches the controller
+// only through the queue it is given (DriftQueue). Both methods answer from memory at once.
+type DriftVerdicts interface {
+	// Verdict says whether a pass can skip reading Hydra's client: drift.InSync when the scanner
+	// saw this generation in sync, drift.ScanSoon while the first scan after a start is under
+	// way, and drift.Unknown otherwise, always so for a resource that is not settled (Ready for
+	// its generation, with a client ID).
+	Verdict(obj *v1alpha1.OAuth2Client) drift.Verdict
+	// MarkInSync records that the pass has just made Hydra's client match this generation, so
+	// that the pass its own Secret and status writes trigger need not read Hydra again.
+	MarkInSync(obj *v1alpha1.OAuth2Client)
+}
+
+// verdicts come from the configured scanner, or without one from a stand-in that knows nothing,
+// so that every pass reads Hydra.
+func (r *OAuth2ClientReconciler) verdicts() DriftVerdicts {
+	if r.Drift == nil {
+		return noDrift{}
+	}
+	return r.Drift
+}
+
+type noDrift struct{}
+
+func (noDrift) Verdict(*v1alpha1.OAuth2Client) drift.Verdict { return drift.Unknown }
+
+func (noDrift) MarkInSync(*v1alpha1.OAuth2Client) {}

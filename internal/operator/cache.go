@@ -1,0 +1,49 @@
+package operator
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+)
+
+// cacheOptions caches only the Secrets the operator manages (selected by label), so memory does
+// not grow with the Secrets of the rest of the cluster, and limits every cache to the watched
+// namespaces when there is a list.
+func cacheOptions(watchNamespaces []string) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
+	opts := cache.Options{
+		ByObject:         map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: managed}},
+		DefaultTransform: slimForCache,
+	}
+	if len(watchNamespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range watchNamespaces {
+			opts.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+// slimForCache drops what the operator never reads from objects before they enter the cache:
+// managedFields, often the largest part of an object, and the copy of the whole manifest that
+// client-side `kubectl apply` keeps in an annotation. Nothing is written back from these
+// copies except through patches computed between two of them, so the dropped fields are never
+// touched at the API server.
+func slimForCache(in any) (any, error) {
+	if obj, err := meta.Accessor(in); err == nil {
+		if obj.GetManagedFields() != nil {
+			obj.SetManagedFields(nil)
+		}
+		if a := obj.GetAnnotations(); a != nil {
+			if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
+				delete(a, corev1.LastAppliedConfigAnnotation)
+				obj.SetAnnotations(a)
+			}
+		}
+	}
+	return in, nil
+}

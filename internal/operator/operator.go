@@ -1,0 +1,249 @@
+// Package operator wires the oauth2-client-operator together: the manager and its cache, the
+// leader-election write fence, the Hydra client, the fingerprint key, the reconciler, the drift
+// scanner, metrics and health checks. cmd/ turns flags into Options and runs it; the
+// integration suite runs the same wiring with its own Options, so what it tests is what ships.
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/controllers"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+)
+
+// LeaderElectionID is the fixed name of the Lease that replicas compete for.
+const LeaderElectionID = "oauth2-client-operator.clientoperator.dev"
+
+// Options configure the operator. The first group are the flags of cmd/ (named in brackets,
+// where they are documented); the rest are for tests and embedders and are unset in cmd/.
+// Start from DefaultOptions: a zero value means zero (a QPS of 0 is client-go's 5 per second).
+type Options struct {
+	HydraAdminURL           string        // --hydra-admin-url; required
+	HydraPublicURL          string        // --hydra-public-url
+	HydraTokenFile          string        // --hydra-admin-token-file
+	HydraCAFile             string        // --hydra-ca-file
+	HydraTimeout            time.Duration // --hydra-timeout
+	HydraMaxIdleConns       int           // --hydra-max-idle-conns
+	HydraPageSize           int           // --hydra-list-page-size
+	MetricsAddr             string        // --metrics-bind-address; "0" disables
+	ProbeAddr               string        // --health-probe-bind-address; "0" disables
+	PprofAddr               string        // --pprof-bind-address; empty disables
+	LeaderElect             bool          // --leader-elect
+	LeaderElectionNamespace string        // --leader-election-namespace
+	LeaseDuration           time.Duration // --leader-election-lease-duration
+	RenewDeadline           time.Duration // --leader-election-renew-deadline
+	RetryPeriod             time.Duration // --leader-election-retry-period
+	SyncPeriod              time.Duration // --sync-period
+	Concurrency             int           // --max-concurrent-reconciles
+	KubeQPS                 float64       // --kube-api-qps
+	KubeBurst               int           // --kube-api-burst
+	WatchNamespaces         []string      // --watch-namespaces; nil: all
+	ClientIDRules           []string      // --client-id-namespaces
+	AdoptionNamespaces      []string      // --adoption-namespaces; nil: all
+	OperatorNamespace       string        // --operator-namespace
+	FingerprintKeySecret    string        // --fingerprint-key-secret
+
+	// StartupGrace is how long a started operator waits for the first drift scan before it
+	// reads Ready clients one by one; a minute in cmd/.
+	StartupGrace time.Duration
+	// FingerprintKey, when set, is used instead of the key in FingerprintKeySecret, which is then
+	// neither read nor created.
+	FingerprintKey []byte
+	// WrapHydra, when set, wraps the Hydra client that the reconciler and the drift scanner
+	// share, inside the write fence: a test counts the calls the operator makes with it.
+	WrapHydra func(hydra.Client) hydra.Client
+	// EditCache, when set, changes the manager's cache options after the operator set its own:
+	// a test hides a namespace from the manager to drive a reconciler of its own there.
+	EditCache func(*cache.Options)
+}
+
+// DefaultOptions are the defaults of cmd/'s flags.
+func DefaultOptions() Options {
+	return Options{
+		HydraTimeout:         10 * time.Second,
+		HydraMaxIdleConns:    16,
+		HydraPageSize:        500,
+		MetricsAddr:          ":8080",
+		ProbeAddr:            ":8081",
+		LeaseDuration:        15 * time.Second,
+		RenewDeadline:        10 * time.Second,
+		RetryPeriod:          2 * time.Second,
+		SyncPeriod:           10 * time.Minute,
+		Concurrency:          4,
+		KubeQPS:              200,
+		KubeBurst:            400,
+		FingerprintKeySecret: "oauth2-client-operator-fingerprint-key",
+		StartupGrace:         time.Minute,
+	}
+}
+
+// Validate reports options the operator can't start with.
+func (o Options) Validate() error {
+	if o.HydraAdminURL == "" {
+		return errors.New("--hydra-admin-url (or HYDRA_ADMIN_URL) is required")
+	}
+	return nil
+}
+
+// Operator is a wired manager, ready to start.
+type Operator struct {
+	mgr  ctrl.Manager
+	opts Options
+}
+
+// New builds the operator for the cluster of cfg, which it copies rather than changes. It reads
+// the Hydra token and CA files, the fingerprint key (creating it the first time) and Hydra's
+// discovery document (up to discoveryWait, then the standard paths); ctx bounds those reads.
+func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	var caBundle []byte
+	if o.HydraCAFile != "" {
+		ca, err := os.ReadFile(o.HydraCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --hydra-ca-file: %w", err)
+		}
+		caBundle = ca
+	}
+	hydraClient, err := newHydraClient(o, caBundle)
+	if err != nil {
+		return nil, err
+	}
+	if o.WrapHydra != nil {
+		hydraClient = o.WrapHydra(hydraClient)
+	}
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+
+	restConfig := rest.CopyConfig(cfg)
+	restConfig.QPS, restConfig.Burst = float32(o.KubeQPS), o.KubeBurst
+	restConfig.UserAgent = "oauth2-client-operator"
+	// Before the write fence wraps the config: every replica reads (or the first creates) the
+	// key before it competes for the lease.
+	fingerprintKey := o.FingerprintKey
+	if len(fingerprintKey) == 0 {
+		if fingerprintKey, err = loadFingerprintKey(ctx, restConfig, scheme, operatorNamespace(o), o.FingerprintKeySecret); err != nil {
+			return nil, err
+		}
+	}
+	fence := &leaseFence{enabled: o.LeaderElect, window: o.RenewDeadline}
+	electionConfig := rest.CopyConfig(restConfig)
+	electionConfig.Wrap(fence.observe)
+	restConfig.Wrap(fence.guard)
+	hydraClient = fencedHydra{Client: hydraClient, fence: fence}
+
+	cacheOpts := cacheOptions(o.WatchNamespaces)
+	if o.EditCache != nil {
+		o.EditCache(&cacheOpts)
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         cacheOpts,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.ProbeAddr,
+		PprofBindAddress:              o.PprofAddr,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaderElectionConfig:          electionConfig,
+		LeaseDuration:                 &o.LeaseDuration,
+		RenewDeadline:                 &o.RenewDeadline,
+		RetryPeriod:                   &o.RetryPeriod,
+		Client:                        client.Options{Cache: &client.CacheOptions{Unstructured: false}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	driftQueue := make(chan event.GenericEvent, 1024)
+	scanner := drift.New(drift.Options{
+		Reader: mgr.GetClient(), Store: oauth2ClientStore(ctx, mgr),
+		Hydra: hydraClient, Queue: driftQueue,
+		Interval: o.SyncPeriod, PageSize: o.HydraPageSize, StartupGrace: o.StartupGrace,
+	})
+	if err := mgr.Add(scanner); err != nil {
+		return nil, err
+	}
+	reconciler := &controllers.OAuth2ClientReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Scheme:                  mgr.GetScheme(),
+		Hydra:                   hydraClient,
+		Recorder:                mgr.GetEventRecorder("oauth2-client-operator"),
+		SyncPeriod:              o.SyncPeriod,
+		Endpoints:               publicEndpoints(ctx, o.HydraPublicURL, hydra.Options{Timeout: o.HydraTimeout, CABundle: caBundle}),
+		Policy:                  controllers.NamespacePolicy{ClientIDRules: o.ClientIDRules, AdoptionNamespaces: o.AdoptionNamespaces},
+		FingerprintKey:          fingerprintKey,
+		MaxConcurrentReconciles: o.Concurrency,
+		Drift:                   scanner,
+		DriftQueue:              driftQueue,
+	}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the controller: %w", err)
+	}
+	if err := controllers.RegisterMetrics(mgr.GetClient()); err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return &Operator{mgr: mgr, opts: o}, nil
+}
+
+// Start runs the operator until ctx ends.
+func (op *Operator) Start(ctx context.Context) error {
+	ctrl.Log.WithName("setup").Info("Starting operator", "hydraAdminURL", hydra.RedactURL(op.opts.HydraAdminURL),
+		"watchNamespaces", strings.Join(op.opts.WatchNamespaces, ","), "syncPeriod", op.opts.SyncPeriod.String())
+	return op.mgr.Start(ctx)
+}
+
+// oauth2ClientStore is the informer store that holds the cached OAuth2Clients, for the drift
+// scan to read without copying them; nil (the scan then lists) where the cache has no single
+// store, as with several watched namespaces.
+func oauth2ClientStore(ctx context.Context, mgr ctrl.Manager) interface{ List() []any } {
+	informer, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.OAuth2Client{})
+	if err != nil {
+		return nil
+	}
+	if shared, ok := informer.(toolscache.SharedIndexInformer); ok {
+		return shared.GetStore()
+	}
+	return nil
+}
+
+func newHydraClient(o Options, caBundle []byte) (hydra.Client, error) {
+	hopts := hydra.Options{AdminURL: o.HydraAdminURL, Timeout: o.HydraTimeout, MaxIdleConnsPerHost: o.HydraMaxIdleConns, UserAgent: "oauth2-client-operator", CABundle: caBundle}
+	if o.HydraTokenFile != "" {
+		token, err := os.ReadFile(o.HydraTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --hydra-admin-token-file: %w", err)
+		}
+		hopts.BearerToken = strings.TrimSpace(string(token))
+	}
+	return hydra.New(hopts)
+}
