@@ -45,7 +45,8 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: verify
-verify: generate manifests ## Fail when generated files or go.mod are stale.
+verify: generate manifests ## Fail when generated files or go.mod are stale, or the package map is broken.
+	go test -count=1 ./internal/architecture/
 	go mod tidy
 	@if [ -n "$$(git status --porcelain -- api config go.mod go.sum)" ]; then \
 		echo "Generated files are stale; run 'make generate manifests' and 'go mod tidy' and commit:"; \
@@ -66,17 +67,20 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 ##@ Test
 
 .PHONY: test
-test: verify vet lint test-unit test-integration test-e2e test-fault ## Run every check and test tier (what CI runs).
+test: verify vet lint test-unit fuzz test-integration test-e2e test-fault ## Run every check and test tier (what CI runs).
 
 .PHONY: test-unit
-test-unit: ## Unit tests and a short fuzz run of the pure logic (no binaries needed).
-	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/...
+test-unit: ## Unit tests and the fast controller tier (no binaries needed; the loop to run on every change).
+	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/... ./controllers/...
+
+.PHONY: fuzz
+fuzz: ## A short run of every fuzz target (FUZZ_TIME each); their seed corpora also run in test-unit.
 	hack/fuzz.sh $(FUZZ_TIME)
 
 .PHONY: test-integration
 test-integration: testbins ## Integration tests: envtest (real etcd and kube-apiserver) plus a real Hydra.
 	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
-		go test $(GO_TEST_FLAGS) -timeout 20m ./controllers/... ./internal/hydra/...
+		go test $(GO_TEST_FLAGS) -tags integration -timeout 20m ./controllers/... ./internal/hydra/...
 
 .PHONY: test-e2e
 test-e2e: testbins manifests $(KUSTOMIZE) ## End-to-end OAuth2 flows: real processes, the operator binary, kubectl apply.

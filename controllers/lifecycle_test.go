@@ -1,3 +1,5 @@
+//go:build integration
+
 package controllers
 
 import (
@@ -387,8 +389,6 @@ func TestAdoptionTakesOverUnmarkedClient(t *testing.T) {
 	}
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 func TestOrphanKeepsClientAndSecret(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t, "orphan")
@@ -591,15 +591,6 @@ func goneErr(ns, name string) error {
 		return fmt.Errorf("%s/%s still exists", ns, name)
 	}
 	return err
-}
-
-func conditionMessage(obj *v1alpha1.OAuth2Client, condType string) string {
-	for _, c := range obj.Status.Conditions {
-		if c.Type == condType {
-			return c.Message
-		}
-	}
-	return ""
 }
 
 func keys(m map[string][]byte) []string {

@@ -1,3 +1,5 @@
+//go:build integration
+
 package controllers
 
 import (
@@ -216,16 +218,6 @@ func newNamespace(t *testing.T, prefix string) string {
 		t.Fatal(err)
 	}
 	return ns.Name
-}
-
-func serviceClient(ns, name string) *v1alpha1.OAuth2Client {
-	return &v1alpha1.OAuth2Client{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: v1alpha1.OAuth2ClientSpec{
-			GrantTypes: []v1alpha1.GrantType{"client_credentials"},
-			Scopes:     []string{"read", "write"},
-		},
-	}
 }
 
 func create(t *testing.T, obj client.Object) {

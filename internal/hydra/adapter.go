@@ -48,6 +48,9 @@ type Options struct {
 	MaxIdleConnsPerHost int
 	// UserAgent is sent with every request; empty means DefaultUserAgent.
 	UserAgent string
+	// WrapTransport, when set, wraps the HTTP transport: the last place a request passes
+	// before it leaves the process (the operator's leader-election write fence sits there).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // adapter implements Client with the SDK's OAuth2API on one shared HTTP client, so that all
@@ -112,8 +115,12 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
+	var rt http.RoundTripper = transport
+	if opts.WrapTransport != nil {
+		rt = opts.WrapTransport(rt)
+	}
 	return &http.Client{
-		Transport: transport,
+		Transport: rt,
 		// The admin API does not redirect. A redirect comes from something in between (a
 		// login page, http to https) and following it would turn a write into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -1,14 +1,11 @@
 package operator
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 // errNotLeader refuses a write from a replica that can't be sure it still holds the lease.
@@ -47,7 +44,7 @@ func (f *leaseFence) observe(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// guard wraps the operator's own API transport: writes only through an open fence.
+// guard wraps the operator's own API transport and Hydra's: writes only through an open fence.
 func (f *leaseFence) guard(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		if req.Method != http.MethodGet && !f.open() {
@@ -60,30 +57,3 @@ func (f *leaseFence) guard(rt http.RoundTripper) http.RoundTripper {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (fn roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return fn(req) }
-
-// fencedHydra refuses Hydra writes through a closed fence.
-type fencedHydra struct {
-	hydra.Client
-	fence *leaseFence
-}
-
-func (h fencedHydra) Create(ctx context.Context, c *hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
-	if !h.fence.open() {
-		return nil, errNotLeader
-	}
-	return h.Client.Create(ctx, c)
-}
-
-func (h fencedHydra) Update(ctx context.Context, id string, c *hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
-	if !h.fence.open() {
-		return nil, errNotLeader
-	}
-	return h.Client.Update(ctx, id, c)
-}
-
-func (h fencedHydra) Delete(ctx context.Context, id string) error {
-	if !h.fence.open() {
-		return errNotLeader
-	}
-	return h.Client.Delete(ctx, id)
-}

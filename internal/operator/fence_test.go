@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 func TestLeaseFence(t *testing.T) {
@@ -61,14 +64,28 @@ func TestLeaseFence(t *testing.T) {
 	if err := request(guarded, http.MethodPost, "/api/v1/namespaces/ns/events"); err == nil {
 		t.Fatal("a write passed with a stale renewal")
 	}
-	h := fencedHydra{fence: f}
-	if _, err := h.Create(context.Background(), nil); !errors.Is(err, errNotLeader) {
+	// Hydra's writes are fenced at its transport: nothing reaches the server.
+	var reached atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		reached.Add(1)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer server.Close()
+	h, err := hydra.New(hydra.Options{AdminURL: server.URL, WrapTransport: f.guard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "x"
+	if _, err := h.Create(context.Background(), &hydra.OAuth2Client{ClientId: &id}); !errors.Is(err, errNotLeader) {
 		t.Fatalf("Hydra create with a stale renewal: %v, want errNotLeader", err)
 	}
-	if _, err := h.Update(context.Background(), "x", nil); !errors.Is(err, errNotLeader) {
+	if _, err := h.Update(context.Background(), id, &hydra.OAuth2Client{ClientId: &id}); !errors.Is(err, errNotLeader) {
 		t.Fatalf("Hydra update with a stale renewal: %v, want errNotLeader", err)
 	}
-	if err := h.Delete(context.Background(), "x"); !errors.Is(err, errNotLeader) {
+	if err := h.Delete(context.Background(), id); !errors.Is(err, errNotLeader) {
 		t.Fatalf("Hydra delete with a stale renewal: %v, want errNotLeader", err)
+	}
+	if n := reached.Load(); n != 0 {
+		t.Fatalf("%d fenced Hydra writes reached the server", n)
 	}
 }

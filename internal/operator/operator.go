@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -125,7 +126,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		}
 		caBundle = ca
 	}
-	hydraClient, err := newHydraClient(o, caBundle)
+	// The fence guards Hydra at its transport, the last step before a request leaves the
+	// process, so that the window between the check and the write is as short as it can be.
+	fence := &leaseFence{enabled: o.LeaderElect, window: o.RenewDeadline}
+	hydraClient, err := newHydraClient(o, caBundle, fence.guard)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +152,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 			return nil, err
 		}
 	}
-	fence := &leaseFence{enabled: o.LeaderElect, window: o.RenewDeadline}
 	electionConfig := rest.CopyConfig(restConfig)
 	electionConfig.Wrap(fence.observe)
 	restConfig.Wrap(fence.guard)
-	hydraClient = fencedHydra{Client: hydraClient, fence: fence}
 
 	cacheOpts := cacheOptions(o.WatchNamespaces)
 	if o.EditCache != nil {
@@ -236,8 +238,9 @@ func oauth2ClientStore(ctx context.Context, mgr ctrl.Manager) interface{ List() 
 	return nil
 }
 
-func newHydraClient(o Options, caBundle []byte) (hydra.Client, error) {
-	hopts := hydra.Options{AdminURL: o.HydraAdminURL, Timeout: o.HydraTimeout, MaxIdleConnsPerHost: o.HydraMaxIdleConns, UserAgent: "oauth2-client-operator", CABundle: caBundle}
+func newHydraClient(o Options, caBundle []byte, wrap func(http.RoundTripper) http.RoundTripper) (hydra.Client, error) {
+	hopts := hydra.Options{AdminURL: o.HydraAdminURL, Timeout: o.HydraTimeout, MaxIdleConnsPerHost: o.HydraMaxIdleConns,
+		UserAgent: "oauth2-client-operator", CABundle: caBundle, WrapTransport: wrap}
 	if o.HydraTokenFile != "" {
 		token, err := os.ReadFile(o.HydraTokenFile)
 		if err != nil {

@@ -84,7 +84,7 @@ func leakPlaces(ctx context.Context) (map[string]string, error) {
 	// The suite's operator and every operator a test started write operator*.log.
 	logs, err := filepath.Glob(filepath.Join(workDir, "operator*.log"))
 	if err != nil || len(logs) == 0 {
-		return nil, fmt.Errorf("no operator logs in %s: %v", workDir, err)
+		return nil, fmt.Errorf("no operator logs in %s: %w", workDir, err)
 	}
 	for _, path := range logs {
 		text, err := os.ReadFile(path)

@@ -270,41 +270,17 @@ func untouched(ns, name string) error {
 
 // hydraOwners lists every client at Hydra, page by page, and returns the set of their owners.
 func hydraOwners() (map[string]bool, error) {
+	page, _, err := testenv.ListHydraClients[struct {
+		Owner string `json:"owner"`
+	}](context.Background(), http.DefaultClient, hydra.AdminURL(), "", 500, 1000)
+	if err != nil {
+		return nil, err
+	}
 	owners := map[string]bool{}
-	next := hydra.AdminURL() + "/admin/clients?page_size=500"
-	for next != "" {
-		resp, err := http.Get(next)
-		if err != nil {
-			return nil, err
-		}
-		var page []struct {
-			Owner string `json:"owner"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		_ = resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("listing Hydra's clients: %d %v", resp.StatusCode, err)
-		}
-		for _, c := range page {
-			owners[c.Owner] = true
-		}
-		next = nextLink(resp.Header.Get("Link"))
-		if next != "" && !strings.HasPrefix(next, "http") {
-			next = hydra.AdminURL() + next
-		}
+	for _, c := range page {
+		owners[c.Owner] = true
 	}
 	return owners, nil
-}
-
-// nextLink returns the rel="next" URL of an RFC 8288 Link header, or "".
-func nextLink(header string) string {
-	for _, part := range strings.Split(header, ",") {
-		target, params, ok := strings.Cut(part, ";")
-		if ok && strings.Contains(params, `rel="next"`) {
-			return strings.Trim(strings.TrimSpace(target), "<>")
-		}
-	}
-	return ""
 }
 
 // hydraClientGone is nil once Hydra answers 404 for the client.
