@@ -19,6 +19,7 @@ import (
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 func TestCreateRegistersClientAndWritesSecret(t *testing.T) {
@@ -545,13 +546,12 @@ func TestHydraRejectionStallsWithHydrasReason(t *testing.T) {
 	if calls == 0 {
 		t.Fatal("no Hydra call counted for the client; the probe is broken")
 	}
-	deadline := time.Now().Add(2 * syncPeriod)
-	for time.Now().Before(deadline) {
+	testenv.Consistently(t, 2*syncPeriod, func() error {
 		if n := operatorHydra.callsFor(string(got.UID)); n != calls {
-			t.Fatalf("the operator called Hydra again (%d calls, was %d) for a generation Hydra refused", n, calls)
+			return fmt.Errorf("the operator called Hydra again (%d calls, was %d) for a generation Hydra refused", n, calls)
 		}
-		time.Sleep(100 * time.Millisecond) // polling interval of the observation window
-	}
+		return nil
+	})
 
 	// Fixing the spec clears it, and kstatus sees a plain Ready: no Stalled, no Reconciling.
 	got.Spec.PostLogoutRedirectURIs = []string{"https://app.example.com/bye"}

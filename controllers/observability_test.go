@@ -56,11 +56,6 @@ func checkNoSecretLeaks(ctx context.Context) error {
 	if err := snapshotSecrets(ctx); err != nil {
 		return err
 	}
-	var values []string
-	seenSecrets.Range(func(k, _ any) bool {
-		values = append(values, k.(string))
-		return true
-	})
 	var events eventsv1.EventList
 	if err := k8s.List(ctx, &events); err != nil {
 		return err
@@ -86,7 +81,7 @@ func checkNoSecretLeaks(ctx context.Context) error {
 	sources := map[string]string{
 		"logs": logBuf.String(), "events": eventText.String(), "status": statuses.String(), "metrics": metricsText,
 	}
-	if len(values) == 0 {
+	if suiteLeaks.Len() == 0 {
 		fmt.Fprintln(os.Stderr, "secret leak check: no client secret was seen (no test created a client)")
 		return nil
 	}
@@ -95,20 +90,11 @@ func checkNoSecretLeaks(ctx context.Context) error {
 	if err := captureWorks(clients.Items, sources); err != nil {
 		return err
 	}
-	var leaks []string
-	for name, text := range sources {
-		for _, v := range values {
-			if strings.Contains(text, v) {
-				leaks = append(leaks, name)
-				break
-			}
-		}
-	}
-	if len(leaks) > 0 {
-		return fmt.Errorf("a client secret appears in the operator's %s", strings.Join(leaks, ", "))
+	if leaks := suiteLeaks.Find(sources); len(leaks) > 0 {
+		return fmt.Errorf("secret leak check: %s", strings.Join(leaks, "; "))
 	}
 	fmt.Fprintf(os.Stderr, "secret leak check: %d client secrets checked against %d bytes of logs, %d events, %d resources' status and the metrics\n",
-		len(values), len(sources["logs"]), len(events.Items), len(clients.Items))
+		suiteLeaks.Len(), len(sources["logs"]), len(events.Items), len(clients.Items))
 	return nil
 }
 
@@ -134,15 +120,8 @@ func snapshotSecrets(ctx context.Context) error {
 	return nil
 }
 
-// rememberSecretsIn records the values of a Secret's keys that hold a client secret: the
-// default client_secret and names chosen with secretTemplate.clientSecretKey in the tests.
-func rememberSecretsIn(s *corev1.Secret) {
-	for key, value := range s.Data {
-		if strings.Contains(strings.ToLower(key), "secret") {
-			rememberSecret(string(value))
-		}
-	}
-}
+// rememberSecretsIn records the values of a Secret's keys that hold a client secret.
+func rememberSecretsIn(s *corev1.Secret) { suiteLeaks.RememberSecret(s) }
 
 // watchSecrets records every version of every Secret until ctx ends, so that secrets replaced
 // during a test (rotated, edited, deleted and regenerated) are checked for leaks too.

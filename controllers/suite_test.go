@@ -195,21 +195,8 @@ func sharedWithClient(name string) map[string]string {
 	return map[string]string{v1alpha1.ClientAnnotation: name}
 }
 
-// eventually polls fn until it returns nil or the deadline passes.
-func eventually(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for {
-		if err = fn(); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval, not a wait for an outcome
-	}
-}
+// eventually polls fn until it returns nil or the deadline passes (internal/testenv).
+var eventually = testenv.Eventually
 
 func newNamespace(t *testing.T, prefix string) string {
 	t.Helper()
@@ -360,16 +347,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// seenSecrets holds every client secret the suite has come across, for the leak check that runs
+// suiteLeaks holds every client secret the suite has come across, for the leak check that runs
 // after all tests: a Secret listed at the end holds only the last of a rotated client's secrets.
-var seenSecrets sync.Map // string -> struct{}
+var suiteLeaks = testenv.NewLeaks()
 
 // rememberSecret registers a client secret for the final leak check.
-func rememberSecret(v string) {
-	if v != "" {
-		seenSecrets.Store(v, struct{}{})
-	}
-}
+func rememberSecret(v string) { suiteLeaks.Remember(v, "a client secret the suite saw") }
 
 // countingHydra passes every call on to Hydra and counts the calls about each client ID (the
 // drift scanner's list calls name no client and are not counted).

@@ -25,46 +25,13 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // ---- waiting ----------------------------------------------------------------------------
 
-// eventually calls fn until it returns nil, and fails the test with fn's last error when that
-// has not happened within timeout. It polls; it never waits blindly for an outcome.
-func eventually(t *testing.T, timeout time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	ticker := time.NewTicker(250 * time.Millisecond)
-	defer ticker.Stop()
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s (%d attempts): %v", timeout, attempt, err)
-		}
-		<-ticker.C
-	}
-}
-
-// consistently calls fn until duration has passed and fails the test at the first error: it
-// observes that something does not happen, for a bounded time.
-func consistently(t *testing.T, duration time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(duration)
-	ticker := time.NewTicker(250 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		if err := fn(); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			return
-		}
-		<-ticker.C
-	}
-}
+// eventually and consistently poll with a deadline (internal/testenv).
+var eventually, consistently = testenv.Eventually, testenv.Consistently
 
 // ---- logs -------------------------------------------------------------------------------
 
