@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,14 +35,16 @@ func (r *OAuth2ClientReconciler) reconcileDelete(ctx context.Context, obj *v1alp
 	} else {
 		err = r.deleteHydraClient(ctx, obj)
 	}
-	if err != nil {
-		if hydra.IsTransient(err) {
-			setProgressing(obj, v1alpha1.ReasonHydraUnavailable, "Deleting: "+err.Error())
-			if entered(previous, v1alpha1.ReasonHydraUnavailable, obj.Generation) {
-				r.event(obj, corev1.EventTypeWarning, v1alpha1.ReasonHydraUnavailable,
-					"Deleting: "+err.Error()+"; retrying (if Hydra is gone for good, set spec.deletionPolicy to Orphan)")
-			}
+	var unavailable *ServerUnavailableError
+	if errors.As(err, &unavailable) {
+		message := "Deleting: " + unavailableMessage(unavailable)
+		setProgressing(obj, v1alpha1.ReasonAuthorizationServerUnavailable, message)
+		if entered(previous, v1alpha1.ReasonAuthorizationServerUnavailable, obj.Generation) {
+			r.event(obj, corev1.EventTypeWarning, v1alpha1.ReasonAuthorizationServerUnavailable,
+				message+" (if the server is gone for good, set spec.deletionPolicy to Orphan)")
 		}
+	}
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	r.registered.Delete(obj.UID)

@@ -19,8 +19,8 @@ import (
 // or a wait repeated with the same reason records no second event, a new reason (or a new
 // generation) does.
 func TestEventsOnlyOnTransition(t *testing.T) {
-	unavailable := &hydra.APIError{Op: "get", StatusCode: 503}
-	unauthorized := &hydra.APIError{Op: "get", StatusCode: 401}
+	unavailable := &ServerUnavailableError{Server: DefaultServer, Cause: hydra.CauseServerError, Err: &hydra.APIError{Op: "get", StatusCode: 503}}
+	unauthorized := &ServerUnavailableError{Server: DefaultServer, Cause: hydra.CauseUnauthorized, Err: &hydra.APIError{Op: "get", StatusCode: 401}}
 	notFound := &waitingError{reason: v1alpha1.ReasonSecretNotFound, message: "waiting for Secret svc", after: time.Second}
 	invalid := &waitingError{reason: v1alpha1.ReasonSecretInvalid, message: "Secret svc has no client_id key", after: time.Second}
 	rejected := stalled(v1alpha1.ReasonHydraRejected, "Hydra refused the client: bad URI")
@@ -29,9 +29,9 @@ func TestEventsOnlyOnTransition(t *testing.T) {
 		passes []error
 		want   []string // "Type Reason" of each event, in order
 	}{
-		{"outage retried", []error{unavailable, unavailable, unavailable}, []string{"Warning HydraUnavailable"}},
-		{"outage, recovery, outage", []error{unavailable, nil, unavailable}, []string{"Warning HydraUnavailable", "Warning HydraUnavailable"}},
-		{"admin API refuses the operator", []error{unauthorized, unauthorized}, []string{"Warning HydraUnavailable"}},
+		{"outage retried", []error{unavailable, unavailable, unavailable}, []string{"Warning AuthorizationServerUnavailable"}},
+		{"outage, recovery, outage", []error{unavailable, nil, unavailable}, []string{"Warning AuthorizationServerUnavailable", "Warning AuthorizationServerUnavailable"}},
+		{"admin API refuses the operator", []error{unauthorized, unauthorized}, []string{"Warning AuthorizationServerUnavailable"}},
 		{"waiting for a Secret", []error{notFound, notFound}, []string{"Normal SecretNotFound"}},
 		{"Secret arrives unusable", []error{notFound, invalid, invalid}, []string{"Normal SecretNotFound", "Warning SecretInvalid"}},
 		{"stalled stays stalled", []error{rejected, rejected}, []string{"Warning HydraRejected"}},
@@ -72,17 +72,20 @@ func TestEventsOnlyOnTransition(t *testing.T) {
 }
 
 // TestUnauthorizedAdminAPIIsRetried: 401/403 from the admin API is the operator's configuration,
-// so the resource is retried as HydraUnavailable and told why, never Stalled against its spec.
+// so the resource is retried as AuthorizationServerUnavailable and told why, never Stalled
+// against its spec.
 func TestUnauthorizedAdminAPIIsRetried(t *testing.T) {
+	state := NewServerState(DefaultServer)
 	for _, status := range []int{401, 403} {
 		r := &OAuth2ClientReconciler{}
 		obj := serviceClient("ns", "svc")
-		err := fmt.Errorf("reading client: %w", &hydra.APIError{Op: "get", StatusCode: status})
+		err := state.observe(context.Background(), &hydra.APIError{Op: "get", StatusCode: status})
+		err = fmt.Errorf("reading client: %w", err)
 		if _, retErr := r.summarize(context.Background(), obj, false, classify(err)); retErr == nil {
 			t.Fatalf("%d: not retried", status)
 		}
 		ready := conditionOf(obj, v1alpha1.ConditionReady)
-		if ready == nil || ready.Reason != v1alpha1.ReasonHydraUnavailable ||
+		if ready == nil || ready.Reason != v1alpha1.ReasonAuthorizationServerUnavailable ||
 			!strings.Contains(ready.Message, "refused the operator's credentials") {
 			t.Fatalf("%d: Ready condition %+v", status, ready)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -460,10 +461,11 @@ func TestHydraDownThenBack(t *testing.T) {
 		}
 	}()
 	create(t, serviceClient(ns, "svc"))
-	got := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonHydraUnavailable)
+	got := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonAuthorizationServerUnavailable)
 	if meta := conditionMessage(got, v1alpha1.ConditionReconciling); meta == "" {
 		t.Fatal("Reconciling should be true while Hydra is unavailable")
 	}
+	waitServerUp(t, 0)
 	if err := hydraProc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -473,6 +475,19 @@ func TestHydraDownThenBack(t *testing.T) {
 	if err := secretWorks(ns, "svc"); err != nil {
 		t.Fatal(err)
 	}
+	waitServerUp(t, 1)
+}
+
+// waitServerUp waits for the operator's gauge of the default server's state, read from the
+// registry its metrics endpoint serves.
+func waitServerUp(t *testing.T, want float64) {
+	t.Helper()
+	eventually(t, 20*time.Second, func() error {
+		if got := testutil.ToFloat64(serverUp.WithLabelValues(DefaultServer)); got != want {
+			return fmt.Errorf("oauth2_client_operator_authorization_server_up = %v, want %v", got, want)
+		}
+		return nil
+	})
 }
 
 // TestDeleteWhileHydraIsGoneForGood follows the documented escape hatch: a resource whose
@@ -493,11 +508,11 @@ func TestDeleteWhileHydraIsGoneForGood(t *testing.T) {
 	if err := k8s.Delete(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
-	stuck := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonHydraUnavailable)
+	stuck := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonAuthorizationServerUnavailable)
 	if stuck.DeletionTimestamp.IsZero() || !strings.HasPrefix(conditionMessage(stuck, v1alpha1.ConditionReady), "Deleting:") {
 		t.Fatalf("want a deletion waiting for Hydra, have %+v", stuck.Status.Conditions)
 	}
-	waitEvent(t, stuck, "Warning", v1alpha1.ReasonHydraUnavailable)
+	waitEvent(t, stuck, "Warning", v1alpha1.ReasonAuthorizationServerUnavailable)
 
 	patch := []byte(`{"spec":{"deletionPolicy":"Orphan"}}`)
 	if err := k8s.Patch(ctx, stuck, client.RawPatch(types.MergePatchType, patch)); err != nil {

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -9,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 // clientsDesc is the gauge of OAuth2Clients by condition, for alerts such as "any Stalled" or
@@ -53,5 +56,41 @@ func (c *conditionCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(n), k.condition, k.status, k.reason)
+	}
+}
+
+// The authorization server's state (ServerState): an alert on the gauge tells of an outage once,
+// however many resources wait for it; the counter says why, by cause.
+var (
+	serverUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "oauth2_client_operator_authorization_server_up",
+		Help: "Whether the authorization server answered the operator's last call (1) or was unavailable (0); no series before the first call.",
+	}, []string{"server"})
+
+	serverErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "oauth2_client_operator_authorization_server_errors_total",
+		Help: "Calls to the authorization server that found it unavailable, by cause: unreachable, timeout, unauthorized, server_error.",
+	}, []string{"server", "cause"})
+
+	registerServerOnce sync.Once
+)
+
+// serverCauses are the counter's causes, each with a series from the start so that rate()
+// and increase() see the first failure.
+var serverCauses = []hydra.Cause{hydra.CauseUnreachable, hydra.CauseTimeout, hydra.CauseUnauthorized, hydra.CauseServerError}
+
+// registerServerMetrics registers the collectors once per process (tests build several
+// ServerStates) and starts the counter of each cause of server at zero.
+func registerServerMetrics(server string) {
+	registerServerOnce.Do(func() {
+		for _, c := range []prometheus.Collector{serverUp, serverErrors} {
+			var already prometheus.AlreadyRegisteredError
+			if err := metrics.Registry.Register(c); err != nil && !errors.As(err, &already) {
+				panic(err)
+			}
+		}
+	})
+	for _, cause := range serverCauses {
+		serverErrors.WithLabelValues(server, string(cause))
 	}
 }

@@ -47,8 +47,11 @@ type OAuth2ClientReconciler struct {
 	// are deliberately not cached: caching every Secret in the cluster costs memory and RBAC.
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
-	Hydra     hydra.Client
-	Recorder  events.EventRecorder
+	// Hydra is the authorization server's admin API, as ServerState.Observe wraps it: only then
+	// do passes report an outage with reason AuthorizationServerUnavailable, and the pass that
+	// sees the server's state change records it as an Event.
+	Hydra    hydra.Client
+	Recorder events.EventRecorder
 	// SyncPeriod is how often a Ready client is compared with Hydra again (with ±10% jitter).
 	SyncPeriod time.Duration
 	// Endpoints are the authorization server's public URLs, for secretTemplate.includeEndpoints.
@@ -153,6 +156,7 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := obj.DeepCopy()
+	ctx = withServerChangeEvents(ctx, r, obj)
 	defer func() {
 		if err := r.patchStatus(ctx, original, obj); err != nil {
 			// The record of what was registered is only trustworthy once status holds it too.
@@ -226,18 +230,15 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{RequeueAfter: waiting.after}, nil
 	default:
 		reason, message := v1alpha1.ReasonProgressing, err.Error()
-		if hydra.IsTransient(err) {
-			reason = v1alpha1.ReasonHydraUnavailable
-		}
-		if hydra.IsUnauthorized(err) {
-			message = "Hydra's admin API refused the operator's credentials (check the operator's " +
-				"--hydra-admin-token-file and Hydra's admin access rules); retrying: " + message
+		var unavailable *ServerUnavailableError
+		if errors.As(err, &unavailable) {
+			reason, message = v1alpha1.ReasonAuthorizationServerUnavailable, unavailableMessage(unavailable)
 		}
 		setProgressing(obj, reason, message)
 		if entered(previous, reason, obj.Generation) {
 			r.event(obj, corev1.EventTypeWarning, reason, message)
 		}
-		ctrl.LoggerFrom(ctx).Info("Reconcile failed; retrying with backoff", "reason", reason, "error", message)
+		ctrl.LoggerFrom(ctx).Info("Reconcile failed; retrying with backoff", "reason", reason, "error", err.Error())
 		return ctrl.Result{}, err
 	}
 }

@@ -2,11 +2,13 @@ package controllers
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,7 +40,7 @@ type fastWorld struct {
 	t      *testing.T
 	k8s    client.Client
 	hydra  *hydrafake.Fake
-	api    hydra.Client // the real adapter, pointed at the fake
+	api    hydra.Client // the real adapter, pointed at the fake; the reconciler's is observed
 	r      *OAuth2ClientReconciler
 	events *events.FakeRecorder
 }
@@ -64,7 +66,7 @@ func newFastWorld(t *testing.T, objs ...client.Object) *fastWorld {
 	}
 	rec := events.NewFakeRecorder(100)
 	r := &OAuth2ClientReconciler{
-		Client: k, APIReader: k, Scheme: fastScheme, Hydra: api, Recorder: rec,
+		Client: k, APIReader: k, Scheme: fastScheme, Hydra: NewServerState(DefaultServer).Observe(api), Recorder: rec,
 		SyncPeriod: time.Minute, FingerprintKey: []byte("fast-tier-fingerprint-key-0123456789"),
 		Policy:        NamespacePolicy{ClientIDRules: []string{"granted"}, AdoptionNamespaces: []string{"granted"}},
 		claimsIndexed: true,
@@ -400,11 +402,74 @@ func TestReconcileDecisions(t *testing.T) {
 			}
 		},
 	}, {
-		name:   "Hydra unavailable: Reconciling with HydraUnavailable, retried",
+		name:   "an outage: AuthorizationServerUnavailable, no status write per retry, one event per change of the server's state",
 		obj:    resource("shop", "svc"),
 		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.hydra.FailNext(1, http.StatusServiceUnavailable) },
 		passes: 1,
-		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonHydraUnavailable, retried: true},
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonAuthorizationServerUnavailable, retried: true},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			expectServerUp(t, 0)
+			// Another answer of the same cause (a gateway's 502 after Hydra's 503) is the same
+			// outage: the status, message included, stays as it is.
+			rv := obj.ResourceVersion
+			w.hydra.FailNext(1, http.StatusBadGateway)
+			if _, err := w.reconcile(obj, 1); err == nil {
+				t.Fatal("the second pass of the outage did not ask to be retried")
+			}
+			if got := w.get(obj); got.ResourceVersion != rv {
+				t.Fatalf("a repeated failure wrote the status: %+v", got.Status.Conditions)
+			}
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			if o := observe(w.get(obj), nil); o.reason != v1alpha1.ReasonReconciled {
+				t.Fatalf("after the outage: %+v", o)
+			}
+			expectServerUp(t, 1)
+			expectEventCounts(t, w.eventReasons(), map[string]int{
+				reasonServerDown: 1, reasonServerUp: 1, v1alpha1.ReasonAuthorizationServerUnavailable: 1,
+			})
+		},
+	}, {
+		name:   "a timeout is an outage too",
+		obj:    resource("shop", "svc"),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.hydra.HangNext(1) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonAuthorizationServerUnavailable, retried: true},
+		check: func(t *testing.T, _ *fastWorld, obj *v1alpha1.OAuth2Client) {
+			if msg := conditionMessage(obj, v1alpha1.ConditionReady); !strings.Contains(msg, "(timeout)") {
+				t.Fatalf("message %q does not name the cause", msg)
+			}
+		},
+	}, {
+		name:   "the admin API refuses the operator: AuthorizationServerUnavailable, not Stalled",
+		obj:    resource("shop", "svc"),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.hydra.FailNext(1, http.StatusUnauthorized) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonAuthorizationServerUnavailable, retried: true},
+		check: func(t *testing.T, _ *fastWorld, obj *v1alpha1.OAuth2Client) {
+			if msg := conditionMessage(obj, v1alpha1.ConditionReady); !strings.Contains(msg, "refused the operator's credentials") {
+				t.Fatalf("message %q does not say what to check", msg)
+			}
+		},
+	}, {
+		// The drift scanner's list calls go through the same state but belong to no pass: the
+		// end of the outage is logged and served as the gauge, with no Event on any resource.
+		name:   "a list call outside any pass ends the outage without an Event",
+		obj:    resource("shop", "svc"),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) { w.hydra.FailNext(1, http.StatusServiceUnavailable) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonAuthorizationServerUnavailable, retried: true},
+		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			_ = w.eventReasons()
+			if err := w.r.Hydra.List(context.Background(), "", 10, func([]hydra.OAuth2Client) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			expectServerUp(t, 1)
+			if reasons := w.eventReasons(); len(reasons) != 0 {
+				t.Fatalf("events %v from a call outside any pass", reasons)
+			}
+		},
 	}, {
 		name: "Hydra refuses the spec: Stalled with Hydra's reason, not retried",
 		obj:  resource("shop", "svc"),
@@ -453,7 +518,7 @@ func TestReconcileDecisions(t *testing.T) {
 				t.Fatal("the pass did not ask to be retried")
 			}
 			got := w.get(obj)
-			if got == nil || observe(got, nil).reason != v1alpha1.ReasonHydraUnavailable {
+			if got == nil || observe(got, nil).reason != v1alpha1.ReasonAuthorizationServerUnavailable {
 				t.Fatalf("resource %v", got)
 			}
 		},
@@ -512,5 +577,28 @@ func deleteAndReconcile(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) 
 func withMetadataOf(n int) func(*v1alpha1.OAuth2Client) {
 	return func(o *v1alpha1.OAuth2Client) {
 		o.Spec.Metadata = &apiextensionsv1.JSON{Raw: []byte(`{"k":"` + strings.Repeat("a", n) + `"}`)}
+	}
+}
+
+// expectServerUp checks the gauge of the default server's state, which the fast world's
+// reconciler observes.
+func expectServerUp(t *testing.T, want float64) {
+	t.Helper()
+	if got := testutil.ToFloat64(serverUp.WithLabelValues(DefaultServer)); got != want {
+		t.Fatalf("oauth2_client_operator_authorization_server_up = %v, want %v", got, want)
+	}
+}
+
+// expectEventCounts checks how many events of each reason in want were recorded.
+func expectEventCounts(t *testing.T, reasons []string, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	for _, r := range reasons {
+		if _, counted := want[r]; counted {
+			got[r]++
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("events by reason %v (all: %v), want %v", got, reasons, want)
 	}
 }

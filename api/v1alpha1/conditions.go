@@ -30,7 +30,15 @@ const (
 	ReasonReconciled = "Reconciled"
 	// ReasonProgressing: the operator is creating or updating the client.
 	ReasonProgressing = "Progressing"
-	// ReasonHydraUnavailable: Hydra did not answer, or answered 5xx; retried with backoff.
+	// ReasonAuthorizationServerUnavailable: the authorization server (Hydra) could not be
+	// reached, did not answer in time, answered 5xx, or refused the operator's own credentials
+	// (401, 403); retried with backoff. The message names the server and the cause and stays the
+	// same from one retry to the next, so a long outage makes no status writes.
+	ReasonAuthorizationServerUnavailable = "AuthorizationServerUnavailable"
+	// ReasonHydraUnavailable is what operator versions before AuthorizationServerUnavailable
+	// wrote for the same case; resources keep it until their next pass.
+	//
+	// Deprecated: the operator no longer sets it; match ReasonAuthorizationServerUnavailable.
 	ReasonHydraUnavailable = "HydraUnavailable"
 	// ReasonHydraRejected: Hydra refused the client as specified (4xx); fix the spec.
 	ReasonHydraRejected = "HydraRejected"

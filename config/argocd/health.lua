@@ -18,8 +18,9 @@
 --   Stalled=True                                        Degraded     the Stalled message
 --   Reconciling=True                                    Progressing  the Reconciling message
 --   Ready=True                                          Healthy      the Ready message
---   Ready=False, reason Progressing, HydraUnavailable,  Progressing  reason: message
---     SecretNotFound or Deleting (the operator retries
+--   Ready=False, reason Progressing,                    Progressing  reason: message
+--     AuthorizationServerUnavailable, SecretNotFound
+--     or Deleting (the operator retries
 --     and the resource can become Ready by itself)
 --   Ready=False, any other reason (HydraRejected,       Degraded     reason: message
 --     ClientIDConflict, SecretInvalid, ...: the spec or
@@ -27,11 +28,12 @@
 --   Ready=Unknown                                       Progressing  reason: message
 --   no Ready condition yet                              Progressing  Waiting for the operator
 --
--- Ready=False with HydraUnavailable or SecretNotFound is Progressing, not Degraded: both are
--- waits the operator recovers from by itself (Hydra comes back; the Secret arrives from External
--- Secrets or Sealed Secrets), and kstatus (Flux) reports them as InProgress too. Argo CD keeps a
--- sync wave waiting while a resource is Progressing, so a Secret that requireExistingSecret
--- waits for must be in the same or an earlier sync wave than the OAuth2Client.
+-- Ready=False with AuthorizationServerUnavailable or SecretNotFound is Progressing, not
+-- Degraded: both are waits the operator recovers from by itself (the authorization server comes
+-- back; the Secret arrives from External Secrets or Sealed Secrets), and kstatus (Flux)
+-- reports them as InProgress too. Argo CD keeps a sync wave waiting while a resource is
+-- Progressing, so a Secret that requireExistingSecret waits for must be in the same or an
+-- earlier sync wave than the OAuth2Client.
 
 local hs = {}
 
@@ -121,6 +123,8 @@ end
 if ready.status == "False" then
   local transient = {
     Progressing = true,
+    AuthorizationServerUnavailable = true,
+    -- written by versions before AuthorizationServerUnavailable, until the next pass
     HydraUnavailable = true,
     SecretNotFound = true,
     Deleting = true,

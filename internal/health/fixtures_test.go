@@ -146,7 +146,7 @@ const (
 	msgRegistering = "Registering the client in Hydra"
 	msgReady       = "The client is registered in Hydra and its credentials are in Secret example-service"
 	msgRejected    = "Hydra rejected the client: redirect_uris: invalid URI"
-	msgUnavailable = "Hydra did not answer: dial tcp 10.0.0.1:4445: connect: connection refused; retrying"
+	msgUnavailable = `The authorization server "default" is unavailable (unreachable); retrying with backoff`
 	msgNoSecret    = "Waiting for Secret example-service, which requireExistingSecret says someone else writes"
 	msgBadSecret   = "Secret example-service has no key client_secret"
 )
@@ -188,10 +188,10 @@ var healthCases = []healthCase{
 		kstatus:     ksInProgress,
 	},
 	{
-		name: "retrying a changed spec while Hydra is unavailable",
+		name: "retrying a changed spec while the authorization server is unavailable",
 		fixture: fixture{generation: 3, observedGeneration: 2, conditions: []cond{
-			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonHydraUnavailable, msgUnavailable},
-			{v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonHydraUnavailable, msgUnavailable},
+			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonAuthorizationServerUnavailable, msgUnavailable},
+			{v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonAuthorizationServerUnavailable, msgUnavailable},
 		}},
 		argoStatus:  argoProgressing,
 		argoMessage: msgUnavailable,
@@ -276,12 +276,23 @@ var healthCases = []healthCase{
 		kstatus:     ksInProgress,
 	},
 	{
-		name: "Ready=False HydraUnavailable (the operator retries)",
+		name: "Ready=False AuthorizationServerUnavailable (the operator retries)",
 		fixture: fixture{generation: 1, observedGeneration: 1, conditions: []cond{
-			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonHydraUnavailable, msgUnavailable},
+			{v1alpha1.ConditionReady, "False", v1alpha1.ReasonAuthorizationServerUnavailable, msgUnavailable},
 		}},
 		argoStatus:  argoProgressing,
-		argoMessage: v1alpha1.ReasonHydraUnavailable + ": " + msgUnavailable,
+		argoMessage: v1alpha1.ReasonAuthorizationServerUnavailable + ": " + msgUnavailable,
+		kstatus:     ksInProgress,
+	},
+	{
+		// Written by operator versions before AuthorizationServerUnavailable; a resource keeps it
+		// until its next pass after an upgrade.
+		name: "Ready=False HydraUnavailable from an older operator",
+		fixture: fixture{generation: 1, observedGeneration: 1, conditions: []cond{
+			{v1alpha1.ConditionReady, "False", "HydraUnavailable", msgUnavailable},
+		}},
+		argoStatus:  argoProgressing,
+		argoMessage: "HydraUnavailable: " + msgUnavailable,
 		kstatus:     ksInProgress,
 	},
 	{

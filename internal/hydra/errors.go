@@ -2,6 +2,7 @@ package hydra
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,6 +125,78 @@ func isTransportError(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, errBadResponse)
+}
+
+// Cause says why a call found the authorization server unavailable. The values are metric
+// labels and appear in status messages, so they are few and fixed.
+type Cause string
+
+// The causes of unavailability.
+const (
+	// CauseUnreachable: no connection, or it was cut (refused, reset, no route, unknown host,
+	// a certificate the operator does not trust).
+	CauseUnreachable Cause = "unreachable"
+	// CauseTimeout: no answer within the request timeout.
+	CauseTimeout Cause = "timeout"
+	// CauseUnauthorized: the admin API (or a gateway in front of it) answered 401 or 403 to the
+	// operator's own credentials.
+	CauseUnauthorized Cause = "unauthorized"
+	// CauseServerError: an answer of 5xx, or a success whose body could not be read.
+	CauseServerError Cause = "server_error"
+)
+
+// Availability says what the outcome of one call tells about the server: unavailable with a
+// cause; available (cause "", known) when it answered at all, even 404 or 400; or nothing
+// (known false) when the request never left the process or the caller gave up, as with a
+// cancelled context or the leader-election fence refusing a write.
+func Availability(err error) (cause Cause, known bool) {
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return "", true
+	case errors.Is(err, context.Canceled):
+		return "", false
+	case errors.As(err, &apiErr):
+		return answerCause(apiErr.StatusCode), true
+	case isTimeout(err):
+		return CauseTimeout, true
+	case errors.Is(err, errBadResponse):
+		return CauseServerError, true
+	case isConnectionFailure(err):
+		return CauseUnreachable, true
+	}
+	return "", false
+}
+
+// answerCause: an answer proves the server is there; only 5xx and a refusal of the operator's
+// credentials make it unusable for every resource alike.
+func answerCause(status int) Cause {
+	switch {
+	case status >= 500:
+		return CauseServerError
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return CauseUnauthorized
+	}
+	return ""
+}
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
+}
+
+// isConnectionFailure recognises a connection that could not be made or was cut. It names the
+// failures one by one rather than taking every net.Error: an *url.Error is one too, and wraps
+// errors of the process itself (the leader-election fence) that say nothing about the server.
+func isConnectionFailure(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &certErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET)
 }
 
 // errBadResponse marks a success status whose body could not be decoded: a proxy in front of

@@ -113,3 +113,40 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestAvailability: what one call's outcome says about the server. An answer of any kind but
+// 5xx, 401 and 403 proves it there; errors of the process itself prove nothing either way.
+func TestAvailability(t *testing.T) {
+	apiErr := func(status int) error { return fmt.Errorf("reading: %w", &APIError{Op: "get", StatusCode: status}) }
+	notLeader := &url.Error{Op: "Put", URL: "http://h", Err: errors.New("not writing: the lease was not renewed")}
+	tests := []struct {
+		name  string
+		err   error
+		cause Cause
+		known bool
+	}{
+		{"success", nil, "", true},
+		{"404 is an answer", apiErr(404), "", true},
+		{"400 is an answer", apiErr(400), "", true},
+		{"429 is an answer", apiErr(429), "", true},
+		{"401", apiErr(401), CauseUnauthorized, true},
+		{"403", apiErr(403), CauseUnauthorized, true},
+		{"500", apiErr(500), CauseServerError, true},
+		{"503", apiErr(503), CauseServerError, true},
+		{"bad response", fmt.Errorf("hydra get: %w: json", errBadResponse), CauseServerError, true},
+		{"connection refused", &url.Error{Op: "Get", URL: "http://127.0.0.1:1", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, CauseUnreachable, true},
+		{"unknown host", &url.Error{Op: "Get", URL: "http://nowhere", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "nowhere"}}}, CauseUnreachable, true},
+		{"cut off", fmt.Errorf("hydra get: %w", io.ErrUnexpectedEOF), CauseUnreachable, true},
+		{"deadline", fmt.Errorf("hydra get: %w", &url.Error{Op: "Get", URL: "http://h", Err: context.DeadlineExceeded}), CauseTimeout, true},
+		{"cancelled", fmt.Errorf("hydra get: %w", &url.Error{Op: "Get", URL: "http://h", Err: context.Canceled}), "", false},
+		{"the write fence refused", fmt.Errorf("hydra update: %w", notLeader), "", false},
+		{"other", errors.New("hydra get: empty client ID"), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if cause, known := Availability(tt.err); cause != tt.cause || known != tt.known {
+				t.Errorf("Availability = %q, %t; want %q, %t", cause, known, tt.cause, tt.known)
+			}
+		})
+	}
+}

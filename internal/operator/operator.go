@@ -136,6 +136,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	if o.WrapHydra != nil {
 		hydraClient = o.WrapHydra(hydraClient)
 	}
+	// One state for the reconciler and the drift scanner: the scanner's list calls tell of an
+	// outage (or the end of one) even when no resource has a pass.
+	hydraClient = controllers.NewServerState(controllers.DefaultServer).Observe(hydraClient)
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
