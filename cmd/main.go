@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/go-logr/logr"
+	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -57,11 +59,22 @@ func parseFlags() operator.Options {
 	zapOpts := zap.Options{Development: envBool("LOG_DEVELOPMENT", false)}
 	zapOpts.BindFlags(fs)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	ctrl.SetLogger(newLogger(zapOpts))
 	o.WatchNamespaces = namespaceList(watchNamespaces)
 	o.ClientIDRules = clientIDRules(clientIDNamespaces)
 	o.AdoptionNamespaces = namespaceList(adoptNamespaces)
 	return o
+}
+
+// newLogger builds the operator's logger from zap's flags. zap's production default puts a stack
+// trace on every error line; a failed reconcile is logged once, as one line with its reason, and
+// twenty lines of controller-runtime's frames under it say nothing about the failure. Stack
+// traces stay for panics, for --zap-devel, and for an explicit --zap-stacktrace-level.
+func newLogger(o zap.Options) logr.Logger {
+	if o.StacktraceLevel == nil && !o.Development {
+		o.StacktraceLevel = zapcore.PanicLevel
+	}
+	return zap.New(zap.UseFlagOptions(&o))
 }
 
 func run(o operator.Options) error {

@@ -3,6 +3,9 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,18 +62,19 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 // applyManagedSecret keeps the operator's own Secret as it should be: the same client ID, the
 // secret it holds (or a new one when it has none), the template's labels and keys. It writes only
 // when something differs, with server-side apply, so others' labels and annotations survive.
+// A key renamed in secretTemplate moves the credentials: one apply adds the new key and drops the
+// old one, so no state between two writes lacks the secret, and Hydra is not written.
 func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret) (secrets.Credentials, error) {
 	creds := secrets.Credentials{ClientID: clientIDFor(obj)}
+	var secretFrom string // the key the secret was found under; "" when none held it
 	if usesSecret(obj) {
-		if existing != nil {
-			creds.ClientSecret = secrets.Read(existing, obj.Spec.SecretTemplate).ClientSecret
-		}
+		creds.ClientSecret, secretFrom = r.storedSecret(existing, obj)
 		if len(creds.ClientSecret) < minSecretLength {
 			generated, err := secrets.NewSecret()
 			if err != nil {
 				return creds, err
 			}
-			creds.ClientSecret = generated
+			creds.ClientSecret, secretFrom = generated, ""
 		}
 	}
 	desired := secrets.Render(creds, obj.Spec.SecretTemplate, r.Endpoints, r.FingerprintKey)
@@ -88,15 +92,74 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 		}
 		return creds, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
 	}
+	r.reportSecretWrite(ctx, obj, existing, creds, desired, secretFrom)
+	return creds, nil
+}
+
+// storedSecret returns the client secret the operator's Secret holds and the key it is under:
+// the template's key first (writing a new value there is how a user rotates), else the key the
+// operator wrote it under last, found by the Secret's credentials-hash annotation, which is
+// where it still is after secretTemplate.clientSecretKey was renamed.
+func (r *OAuth2ClientReconciler) storedSecret(existing *corev1.Secret, obj *v1alpha1.OAuth2Client) (value, dataKey string) {
+	if existing == nil {
+		return "", ""
+	}
+	_, secretKey := secrets.KeyNames(obj.Spec.SecretTemplate)
+	if v := string(existing.Data[secretKey]); len(v) >= minSecretLength {
+		return v, secretKey
+	}
+	if v, k, found := secrets.FindWritten(existing, clientIDFor(obj), r.FingerprintKey); found && len(v) >= minSecretLength {
+		return v, k
+	}
+	return "", ""
+}
+
+// reportSecretWrite logs a write of the Secret and records an Event for one that was not a
+// creation, saying whether the credentials moved to renamed keys or were restored.
+func (r *OAuth2ClientReconciler) reportSecretWrite(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret,
+	creds secrets.Credentials, desired secrets.Desired, secretFrom string) {
+	name := secretName(obj)
+	log := ctrl.LoggerFrom(ctx).WithValues("secret", name, "clientID", creds.ClientID)
 	if existing == nil {
 		// No event of its own: the Created event names the Secret, and one event per new client
 		// instead of two is a tenth of the API writes a creation costs.
-		ctrl.LoggerFrom(ctx).Info("Created Secret", "secret", secretName(obj), "clientID", creds.ClientID)
-		return creds, nil
+		log.Info("Created Secret")
+		return
 	}
-	ctrl.LoggerFrom(ctx).Info("Restored Secret", "secret", secretName(obj), "clientID", creds.ClientID)
-	r.event(obj, corev1.EventTypeNormal, "SecretRestored", "Restored Secret "+secretName(obj)+" with the client's credentials")
-	return creds, nil
+	if moved := movedKeys(existing, obj, creds, desired, secretFrom); len(moved) > 0 {
+		// Key names only: never a value.
+		msg := fmt.Sprintf("Moved the client's credentials in Secret %s to the keys secretTemplate names: %s", name, strings.Join(moved, ", "))
+		log.Info("Moved credentials to renamed keys", "moved", moved)
+		r.event(obj, corev1.EventTypeNormal, "SecretKeysChanged", msg)
+		return
+	}
+	log.Info("Restored Secret")
+	r.event(obj, corev1.EventTypeNormal, "SecretRestored", "Restored Secret "+name+" with the client's credentials")
+}
+
+// movedKeys describes the credentials the Secret held under keys other than the ones the template
+// names now, as "old -> new". A value found nowhere else was restored, not moved.
+func movedKeys(existing *corev1.Secret, obj *v1alpha1.OAuth2Client, creds secrets.Credentials, desired secrets.Desired, secretFrom string) []string {
+	idKey, secretKey := secrets.KeyNames(obj.Spec.SecretTemplate)
+	var moved []string
+	if from := heldUnder(existing, creds.ClientID, desired); from != "" && string(existing.Data[idKey]) != creds.ClientID {
+		moved = append(moved, from+" -> "+idKey)
+	}
+	if secretFrom != "" && secretFrom != secretKey {
+		moved = append(moved, secretFrom+" -> "+secretKey)
+	}
+	return moved
+}
+
+// heldUnder is a key of the existing Secret that holds value and that the desired content drops:
+// where the operator wrote it under a name the template no longer uses.
+func heldUnder(existing *corev1.Secret, value string, desired secrets.Desired) string {
+	for _, k := range slices.Sorted(maps.Keys(existing.Data)) {
+		if _, kept := desired.Data[k]; !kept && string(existing.Data[k]) == value {
+			return k
+		}
+	}
+	return ""
 }
 
 // providedCredentials takes the credentials from a Secret someone else wrote, as they are.

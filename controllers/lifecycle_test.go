@@ -655,3 +655,40 @@ func TestClientIDPolicy(t *testing.T) {
 	create(t, serviceClient(ns, "plain"))
 	waitReady(t, ns, "plain")
 }
+
+// TestRenamedSecretKeyMovesTheSecret: renaming secretTemplate.clientSecretKey on a real API
+// server moves the same secret to the new key in one server-side apply, drops the old key, and
+// the secret keeps obtaining tokens: no new secret is issued.
+func TestRenamedSecretKeyMovesTheSecret(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t, "rename-key")
+	create(t, serviceClient(ns, "svc"))
+	obj := waitReady(t, ns, "svc")
+	before := getSecret(t, ns, "svc")
+	id, secret := string(before.Data["client_id"]), string(before.Data["client_secret"])
+	rememberSecret(secret)
+
+	patch := []byte(`{"spec":{"secretTemplate":{"clientSecretKey":"password"}}}`)
+	if err := k8s.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		s := getSecret(t, ns, "svc")
+		if _, old := s.Data["client_secret"]; old || len(s.Data["password"]) == 0 {
+			return fmt.Errorf("keys not moved yet: %d keys", len(s.Data))
+		}
+		return nil
+	})
+	after := getSecret(t, ns, "svc")
+	if string(after.Data["password"]) != secret {
+		t.Fatal("the moved key holds a new secret: the old one was replaced")
+	}
+	if err := tokenFor(id, secret, "read"); err != nil {
+		t.Fatalf("the secret no longer works at Hydra: %v", err)
+	}
+	got := waitReady(t, ns, "svc")
+	if got.Status.CredentialsFingerprint != obj.Status.CredentialsFingerprint {
+		t.Fatal("the credentials fingerprint changed: new credentials were registered")
+	}
+	waitEvent(t, got, "Normal", "SecretKeysChanged")
+}

@@ -37,6 +37,9 @@ import (
 // FieldManager is the server-side apply field manager for everything the operator writes.
 const FieldManager = "oauth2-client-operator"
 
+// controllerName names the controller in metrics and logs.
+const controllerName = "oauth2client"
+
 // OAuth2ClientReconciler registers each OAuth2Client at Hydra and keeps its credentials in a
 // Secret. It is level-based and idempotent: every pass re-derives what to do from the resource,
 // the Secret and Hydra, so a crash between any two calls is repaired by the next pass.
@@ -120,8 +123,9 @@ func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
 			RateLimiter:             retryRateLimiter(),
+			LogConstructor:          logConstructor(mgr.GetLogger()),
 		}).
-		Named("oauth2client").
+		Named(controllerName).
 		Complete(r)
 }
 
@@ -152,6 +156,12 @@ func needsReconcile() predicate.Predicate {
 // then runs the sub-reconcilers: credentials into the Secret first, then the Hydra client.
 func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj := &v1alpha1.OAuth2Client{}
+	// First, so it runs last: it sees the error of the status patch too.
+	defer func() {
+		if retErr != nil {
+			logFailure(ctx, obj, retErr)
+		}
+	}()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -229,17 +239,16 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		}
 		return ctrl.Result{RequeueAfter: waiting.after}, nil
 	default:
-		reason, message := v1alpha1.ReasonProgressing, err.Error()
+		reason, message := failureReason(err), err.Error()
 		var unavailable *ServerUnavailableError
 		if errors.As(err, &unavailable) {
-			reason, message = v1alpha1.ReasonAuthorizationServerUnavailable, unavailableMessage(unavailable)
+			message = unavailableMessage(unavailable)
 		}
 		setProgressing(obj, reason, message)
 		if entered(previous, reason, obj.Generation) {
 			r.event(obj, corev1.EventTypeWarning, reason, message)
 		}
-		ctrl.LoggerFrom(ctx).Info("Reconcile failed; retrying with backoff", "reason", reason, "error", err.Error())
-		return ctrl.Result{}, err
+		return ctrl.Result{}, err // Reconcile logs it
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra/hydrafake"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
 )
 
 // The fast tier: the reconciler's decisions, table-driven, without a control plane or a Hydra
@@ -370,6 +372,52 @@ func TestReconcileDecisions(t *testing.T) {
 			}
 		},
 	}, {
+		name:   "renaming secretTemplate.clientSecretKey moves the secret to the new key; Hydra is not written",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			renameKeyAfterReady(t, w, obj, "client_secret", "password", func(st *v1alpha1.SecretTemplate) { st.ClientSecretKey = "password" })
+		},
+	}, {
+		name:   "renaming secretTemplate.clientIDKey moves the client ID to the new key; Hydra is not written",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			renameKeyAfterReady(t, w, obj, "client_id", "username", func(st *v1alpha1.SecretTemplate) { st.ClientIDKey = "username" })
+		},
+	}, {
+		name: "renaming a custom clientSecretKey again moves the secret on; Hydra is not written",
+		obj: resource("shop", "svc", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.SecretTemplate = &v1alpha1.SecretTemplate{ClientSecretKey: "password"}
+		}),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			renameKeyAfterReady(t, w, obj, "password", "secret", func(st *v1alpha1.SecretTemplate) { st.ClientSecretKey = "secret" })
+		},
+	}, {
+		name:   "deleting the client_secret key issues a new secret, registered at Hydra",
+		obj:    resource("shop", "svc"),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			s := w.secret("shop", "svc")
+			old := string(s.Data["client_secret"])
+			delete(s.Data, "client_secret")
+			if err := w.k8s.Update(context.Background(), s); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			fresh := string(w.secret("shop", "svc").Data["client_secret"])
+			if fresh == "" || fresh == old || !w.hydra.SecretMatches(string(obj.UID), fresh) {
+				t.Fatal("Hydra does not hold a new secret")
+			}
+		},
+	}, {
 		name: "a Secret the operator did not write is not read without the opt-in",
 		obj:  resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.SecretName = "db" }),
 		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
@@ -544,6 +592,54 @@ func TestReconcileDecisions(t *testing.T) {
 				tc.check(t, w, got)
 			}
 		})
+	}
+}
+
+// renameKeyAfterReady renames one key of secretTemplate on a Ready resource and checks that the
+// credentials moved: the same value under the new key, the old key gone, no Hydra write, the
+// credentials still accepted by Hydra, and an Event that says so.
+func renameKeyAfterReady(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client, oldKey, newKey string, rename func(*v1alpha1.SecretTemplate)) {
+	t.Helper()
+	before := w.secret("shop", "svc")
+	value := string(before.Data[oldKey])
+	if value == "" {
+		t.Fatalf("the Secret has no %s key before the rename", oldKey)
+	}
+	_, secretKey := secrets.KeyNames(obj.Spec.SecretTemplate)
+	secret := string(before.Data[secretKey])
+	fingerprint := obj.Status.CredentialsFingerprint
+	w.eventReasons()
+	calls := w.hydra.Calls()
+	if obj.Spec.SecretTemplate == nil {
+		obj.Spec.SecretTemplate = &v1alpha1.SecretTemplate{}
+	}
+	rename(obj.Spec.SecretTemplate)
+	obj.Generation++
+	if err := w.k8s.Update(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.reconcile(obj, 1); err != nil {
+		t.Fatal(err)
+	}
+	after := w.secret("shop", "svc")
+	if string(after.Data[newKey]) != value {
+		t.Fatalf("the new key %s does not hold the old value (keys %v)", newKey, slices.Sorted(maps.Keys(after.Data)))
+	}
+	if _, stays := after.Data[oldKey]; stays {
+		t.Fatalf("the old key %s is still there", oldKey)
+	}
+	if now := w.hydra.Calls(); now.Create != calls.Create || now.Update != calls.Update {
+		t.Fatalf("Hydra was written: %+v, before %+v", now, calls)
+	}
+	if !w.hydra.SecretMatches(string(obj.UID), secret) {
+		t.Fatal("Hydra no longer accepts the secret")
+	}
+	got := w.get(obj)
+	if got.Status.CredentialsFingerprint != fingerprint || observe(got, nil).reason != v1alpha1.ReasonReconciled {
+		t.Fatalf("status changed: fingerprint %q (was %q), %+v", got.Status.CredentialsFingerprint, fingerprint, got.Status.Conditions)
+	}
+	if reasons := w.eventReasons(); !slices.Equal(reasons, []string{"SecretKeysChanged"}) {
+		t.Fatalf("events %v, want SecretKeysChanged", reasons)
 	}
 }
 

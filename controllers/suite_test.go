@@ -70,7 +70,9 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "integration tests need KUBEBUILDER_ASSETS and HYDRA_BIN: run them with `make test-integration`")
 		return 1
 	}
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(logBuf, os.Stderr)), zap.UseDevMode(true), zap.Level(zapLevel())))
+	// Stack traces only from panics, as cmd/ sets them: a failed pass is one line.
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(logBuf, os.Stderr)), zap.UseDevMode(true), zap.Level(zapLevel()),
+		zap.StacktraceLevel(zapcore.PanicLevel)))
 	utilruntime.Must(clientgoscheme.AddToScheme(testScheme))
 	utilruntime.Must(v1alpha1.AddToScheme(testScheme))
 
@@ -359,6 +361,17 @@ func rememberSecret(v string) { suiteLeaks.Remember(v, "a client secret the suit
 type countingHydra struct {
 	hydra.Client
 	calls sync.Map // client ID -> *atomic.Int64
+	// failing: client IDs whose Get answers 503 without reaching Hydra -> *atomic.Int64, how
+	// many times it did.
+	failing sync.Map
+}
+
+// failGets makes every Get of the client ID fail as an unavailable Hydra would, until the
+// returned function is called; failures tells how many Gets failed so far.
+func (h *countingHydra) failGets(id string) (stop func(), failures func() int64) {
+	n := &atomic.Int64{}
+	h.failing.Store(id, n)
+	return func() { h.failing.Delete(id) }, n.Load
 }
 
 func (h *countingHydra) count(id string) {
@@ -376,6 +389,10 @@ func (h *countingHydra) callsFor(id string) int64 {
 
 func (h *countingHydra) Get(ctx context.Context, id string) (*hydra.OAuth2Client, error) {
 	h.count(id)
+	if n, ok := h.failing.Load(id); ok {
+		n.(*atomic.Int64).Add(1)
+		return nil, &hydra.APIError{Op: "get", StatusCode: http.StatusServiceUnavailable}
+	}
 	return h.Client.Get(ctx, id)
 }
 

@@ -123,6 +123,26 @@ func Read(s *corev1.Secret, t *v1alpha1.SecretTemplate) Credentials {
 	return Credentials{ClientID: string(s.Data[idKey]), ClientSecret: string(s.Data[secretKey])}
 }
 
+// FindWritten returns the client secret the operator last wrote into its Secret, under whatever
+// key it is: the credentials-hash annotation fingerprints what was written, so a value under any
+// key that, with clientID, matches it is that secret. This is how a renamed
+// secretTemplate.clientSecretKey finds the secret under the old name and moves it instead of
+// issuing a new one. found is false when no key holds it (the key was deleted: a rotation).
+// key is the installation's fingerprint key.
+func FindWritten(s *corev1.Secret, clientID string, key []byte) (secret, dataKey string, found bool) {
+	recorded := s.Annotations[v1alpha1.CredentialsHashAnnotation]
+	if recorded == "" {
+		return "", "", false
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Data)) {
+		v := string(s.Data[k])
+		if hmac.Equal([]byte(Fingerprint(key, "", Credentials{ClientID: clientID, ClientSecret: v})), []byte(recorded)) {
+			return v, k, true
+		}
+	}
+	return "", "", false
+}
+
 // Desired is the content the operator wants in a Secret it manages.
 type Desired struct {
 	Data        map[string][]byte

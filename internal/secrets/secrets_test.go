@@ -175,3 +175,41 @@ func sorted(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestFindWritten: the secret the operator wrote is found by the credentials-hash annotation
+// under whatever key it is, and only that secret.
+func TestFindWritten(t *testing.T) {
+	key := []byte("fingerprint-key")
+	creds := Credentials{ClientID: "shop.svc", ClientSecret: "the-written-secret"}
+	written := Render(creds, nil, Endpoints{}, key)
+	secret := func(data map[string]string, annotations map[string]string) *corev1.Secret {
+		s := &corev1.Secret{Data: map[string][]byte{}}
+		s.Annotations = annotations
+		for k, v := range data {
+			s.Data[k] = []byte(v)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name      string
+		s         *corev1.Secret
+		clientID  string
+		key       []byte
+		wantKey   string // "": not found
+		wantValue string
+	}{
+		{"under the default key", secret(map[string]string{"client_id": "shop.svc", "client_secret": creds.ClientSecret}, written.Annotations), "shop.svc", key, "client_secret", creds.ClientSecret},
+		{"under another key", secret(map[string]string{"client_id": "shop.svc", "password": creds.ClientSecret, "other": "x"}, written.Annotations), "shop.svc", key, "password", creds.ClientSecret},
+		{"the key was deleted", secret(map[string]string{"client_id": "shop.svc", "other": "something-else"}, written.Annotations), "shop.svc", key, "", ""},
+		{"no annotation", secret(map[string]string{"client_secret": creds.ClientSecret}, nil), "shop.svc", key, "", ""},
+		{"another client ID", secret(map[string]string{"client_secret": creds.ClientSecret}, written.Annotations), "shop.other", key, "", ""},
+		{"another fingerprint key", secret(map[string]string{"client_secret": creds.ClientSecret}, written.Annotations), "shop.svc", []byte("rotated"), "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			value, k, found := FindWritten(tc.s, tc.clientID, tc.key)
+			if found != (tc.wantKey != "") || k != tc.wantKey || value != tc.wantValue {
+				t.Fatalf("FindWritten = %q under %q (found %t), want under %q", value, k, found, tc.wantKey)
+			}
+		})
+	}
+}
