@@ -23,7 +23,7 @@ func TestOneLogLinePerRetry(t *testing.T) {
 	defer stop()
 	from := len(logBuf.String())
 	create(t, obj)
-	waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonHydraUnavailable)
+	waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonAuthorizationServerUnavailable)
 	eventually(t, 30*time.Second, func() error {
 		if n := failures(); n < 3 {
 			return fmt.Errorf("%d failed passes so far", n)
@@ -46,7 +46,7 @@ func TestOneLogLinePerRetry(t *testing.T) {
 	}
 	for _, l := range lines {
 		for _, want := range []string{failureMessage, `"clientID": "` + obj.Spec.ClientID + `"`,
-			`"server": "default"`, `"reason": "HydraUnavailable"`, `"name": "svc"`} {
+			`"server": "default"`, `"reason": "AuthorizationServerUnavailable"`, `"name": "svc"`} {
 			if !strings.Contains(l, want) {
 				t.Errorf("the failure line lacks %s: %s", want, l)
 			}
