@@ -11,6 +11,7 @@ import (
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra/hydrafake"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
 
 // What the fake does like Hydra is tested by internal/hydra's contract test; this file tests
@@ -95,9 +96,12 @@ func TestCloseCutsOffHungRequests(t *testing.T) {
 		_, err := hc.Get(context.Background(), "a")
 		done <- err
 	}()
-	for fake.Calls().Get == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if fake.Calls().Get == 0 {
+			return errors.New("the get has not reached the fake yet")
+		}
+		return nil
+	})
 	closed := make(chan struct{})
 	go func() { fake.Close(); close(closed) }()
 	select {
