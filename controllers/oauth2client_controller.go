@@ -276,7 +276,26 @@ func (r *OAuth2ClientReconciler) ensureFinalizer(ctx context.Context, obj *v1alp
 	}
 	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.AddFinalizer(obj, v1alpha1.FinalizerName)
-	return r.Patch(ctx, obj, patch)
+	err := r.Patch(ctx, obj, patch)
+	if !apierrors.IsConflict(err) {
+		return err
+	}
+	// The cache is behind the API server, as it is for a few seconds after the API server comes
+	// back from a restart, until the watch reconnects. Waiting for it would only grow the
+	// backoff; the resource as the API server has it is one read away.
+	fresh := &v1alpha1.OAuth2Client{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+		return err
+	}
+	if !controllerutil.ContainsFinalizer(fresh, v1alpha1.FinalizerName) {
+		patch = client.MergeFromWithOptions(fresh.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.AddFinalizer(fresh, v1alpha1.FinalizerName)
+		if err := r.Patch(ctx, fresh, patch); err != nil {
+			return err
+		}
+	}
+	obj.Finalizers, obj.ResourceVersion = fresh.Finalizers, fresh.ResourceVersion
+	return nil
 }
 
 // patchStatus writes the status when it changed, and only then: a pass with nothing to do makes

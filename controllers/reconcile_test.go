@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
@@ -696,5 +698,32 @@ func expectEventCounts(t *testing.T, reasons []string, want map[string]int) {
 	}
 	if !maps.Equal(got, want) {
 		t.Fatalf("events by reason %v (all: %v), want %v", got, reasons, want)
+	}
+}
+
+// TestFinalizerConflictReadsTheAPIServer: a cache that is behind the API server (as just after
+// the API server comes back) makes the finalizer patch conflict; the pass reads the resource
+// from the API server and goes on, instead of failing and growing its backoff.
+func TestFinalizerConflictReadsTheAPIServer(t *testing.T) {
+	obj := resource("shop", "svc")
+	w := newFastWorld(t, obj.DeepCopy())
+	conflicts := 0
+	stale := interceptor.NewClient(w.k8s.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, o client.Object, p client.Patch, opts ...client.PatchOption) error {
+			if _, isResource := o.(*v1alpha1.OAuth2Client); isResource && conflicts == 0 {
+				conflicts++
+				return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("oauth2clients").GroupResource(), o.GetName(),
+					errors.New("the object has been modified"))
+			}
+			return c.Patch(ctx, o, p, opts...)
+		},
+	})
+	w.r.Client = stale // the cache's view; w.r.APIReader stays the API server's
+	if _, err := w.reconcile(obj, 1); err != nil {
+		t.Fatalf("the pass failed on a stale cache: %v", err)
+	}
+	got := w.get(obj)
+	if conflicts != 1 || len(got.Finalizers) != 1 || observe(got, nil).reason != v1alpha1.ReasonReconciled {
+		t.Fatalf("conflicts %d, finalizers %v, outcome %+v", conflicts, got.Finalizers, observe(got, nil))
 	}
 }
