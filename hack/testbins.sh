@@ -19,11 +19,13 @@ HYDRA_VERSION="${HYDRA_VERSION:-2.3.0}"       # Ory Hydra
 HYDRA_CLIENT_GO_VERSION="v2.2.1"              # what Hydra v2.3.0 itself builds against
 ORY_POP_VERSION="v6.2.1-0.20241121111754-e5dfc0f3344b"
 SETUP_ENVTEST_VERSION="${SETUP_ENVTEST_VERSION:-v0.25.1}"
+OAUTH2_PROXY_VERSION="${OAUTH2_PROXY_VERSION:-7.15.6}"  # the consumer in the user guide's login walkthrough
 
 GOOS="$(go env GOOS)"; GOARCH="$(go env GOARCH)"
 DATA_HOME="${XDG_DATA_HOME:-$HOME/.local/share}"
 ENVTEST_DIR="${ENVTEST_DIR:-$DATA_HOME/kubebuilder-envtest/k8s/${K8S_VERSION}-${GOOS}-${GOARCH}}"
 HYDRA_DIR="${HYDRA_DIR:-$DATA_HOME/oauth2-client-operator/hydra/v${HYDRA_VERSION}-${GOOS}-${GOARCH}}"
+OAUTH2_PROXY_DIR="${OAUTH2_PROXY_DIR:-$DATA_HOME/oauth2-client-operator/oauth2-proxy/v${OAUTH2_PROXY_VERSION}-${GOOS}-${GOARCH}}"
 LOCK_DIR="$DATA_HOME/oauth2-client-operator"
 
 log() { echo "testbins: $*" >&2; }
@@ -154,6 +156,20 @@ GO
   install_atomically "$HYDRA_DIR/.hydra.tmp" "$HYDRA_DIR/hydra"
 }
 
+# build_oauth2_proxy builds oauth2-proxy, the real OIDC consumer that the user guide signs in
+# with on `make run-local` (and the docs test with it). `hack/testbins.sh oauth2-proxy` prints
+# its path; `all` leaves it out, since only the guide's walkthrough needs it.
+build_oauth2_proxy() {
+  local work="$LOCK_DIR/src/oauth2-proxy-$OAUTH2_PROXY_VERSION"
+  log "building oauth2-proxy v$OAUTH2_PROXY_VERSION from the Go module proxy (several minutes, once per machine)"
+  # go install pkg@version builds with the module's own go.mod (it has no replace directives),
+  # so no wrapper module is needed. The binary is pure Go: CGO is off so it runs anywhere.
+  mkdir -p "$OAUTH2_PROXY_DIR" "$work"
+  CGO_ENABLED=0 GOBIN="$work" go install -ldflags "-s -w -X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=v$OAUTH2_PROXY_VERSION" \
+    "github.com/oauth2-proxy/oauth2-proxy/v7@v$OAUTH2_PROXY_VERSION"
+  install_atomically "$work/oauth2-proxy" "$OAUTH2_PROXY_DIR/oauth2-proxy"
+}
+
 ensure_envtest() {
   if [ -x "$ENVTEST_DIR/kube-apiserver" ] && [ -x "$ENVTEST_DIR/etcd" ] && [ -x "$ENVTEST_DIR/kubectl" ]; then
     return
@@ -170,9 +186,14 @@ ensure_hydra() {
   [ -x "$HYDRA_DIR/hydra" ] || build_hydra
 }
 
+ensure_oauth2_proxy() {
+  [ -x "$OAUTH2_PROXY_DIR/oauth2-proxy" ] || build_oauth2_proxy
+}
+
 case "${1:-all}" in
   envtest) with_lock ensure_envtest; echo "$ENVTEST_DIR" ;;
   hydra)   with_lock ensure_hydra;   echo "$HYDRA_DIR/hydra" ;;
+  oauth2-proxy) with_lock ensure_oauth2_proxy; echo "$OAUTH2_PROXY_DIR/oauth2-proxy" ;;
   all)     with_lock ensure_envtest; with_lock ensure_hydra; echo "$ENVTEST_DIR"; echo "$HYDRA_DIR/hydra" ;;
-  *) echo "usage: $0 envtest|hydra|all" >&2; exit 2 ;;
+  *) echo "usage: $0 envtest|hydra|oauth2-proxy|all" >&2; exit 2 ;;
 esac
