@@ -1,0 +1,73 @@
+package testenv
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestMarkdownBlocks(t *testing.T) {
+	doc := "# Title\n" + // 1
+		"\n" + // 2
+		"```yaml\n" + // 3
+		"kind: A\n" + // 4
+		"```\n" + // 5
+		"- a list item:\n" + // 6
+		"  ```sh\n" + // 7
+		"  echo one\n" + // 8
+		"    echo indented\n" + // 9
+		"  ```\n" + // 10
+		"````console\n" + // 11
+		"$ cat x\n" + // 12
+		"```\n" + // 13
+		"````\n" + // 14
+		"```bash exit=1\n" + // 15
+		"false\n" + // 16
+		"```\n" + // 17
+		"~~~yaml norun needs External Secrets\n" + // 18
+		"kind: ExternalSecret\n" + // 19
+		"~~~\n" + // 20
+		"```shell background\n" + // 21
+		"server\n" + // 22
+		"```\n" // 23
+	got, err := MarkdownBlocks(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DocBlock{
+		{Line: 3, Lang: "yaml", Kind: Apply, Text: "kind: A\n"},
+		{Line: 7, Lang: "sh", Kind: Shell, Text: "echo one\n  echo indented\n"},
+		{Line: 11, Lang: "console", Kind: Transcript, Text: "$ cat x\n```\n"},
+		{Line: 15, Lang: "bash", Kind: Shell, ExitCode: 1, Text: "false\n"},
+		{Line: 18, Lang: "yaml", Kind: NotRun, Reason: "needs External Secrets", Text: "kind: ExternalSecret\n"},
+		{Line: 21, Lang: "shell", Kind: Shell, Background: true, Text: "server\n"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// Each of these would let the docs test skip an example silently, so each is refused with the
+// line of the block.
+func TestMarkdownBlocksRefusals(t *testing.T) {
+	for name, tc := range map[string]struct{ doc, want string }{
+		"unclosed":              {"text\n```sh\necho\n", "line 2: the code block is never closed"},
+		"unclosed by shorter":   {"````sh\necho\n```\n", "line 1: the code block is never closed"},
+		"no language":           {"```\necho\n```\n", "line 1: a code block needs a language"},
+		"unknown language":      {"a\n```go\nx\n```\n", `line 2: the docs test cannot run a "go" block`},
+		"unknown attribute":     {"```sh skip\nx\n```\n", `line 1: unknown attribute "skip"`},
+		"norun without reason":  {"```yaml norun\nx\n```\n", "line 1: norun needs a reason"},
+		"exit on yaml":          {"```yaml exit=1\nx\n```\n", "line 1: exit=N applies only to shell blocks"},
+		"background on console": {"```console background\nx\n```\n", "line 1: background applies only to shell blocks"},
+		"exit not a number":     {"```sh exit=x\nx\n```\n", `line 1: "exit=x" is not an exit status`},
+		"exit out of range":     {"```sh exit=256\nx\n```\n", `line 1: "exit=256" is not an exit status`},
+		"second block unclosed": {"```sh\na\n```\n\n```yaml\nb\n", "line 5: the code block is never closed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := MarkdownBlocks(strings.NewReader(tc.doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
