@@ -83,7 +83,8 @@ test-integration: testbins ## Integration tests: envtest (real etcd and kube-api
 		go test $(GO_TEST_FLAGS) -tags integration -timeout 20m ./controllers/... ./internal/hydra/...
 
 .PHONY: test-e2e
-test-e2e: testbins manifests $(KUSTOMIZE) ## End-to-end OAuth2 flows: real processes, the operator binary, kubectl apply.
+test-e2e: testbins manifests $(KUSTOMIZE) ## End-to-end OAuth2 flows: real processes, the operator binary, kubectl apply; the docs test.
+	hack/testbins.sh oauth2-proxy >/dev/null
 	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" KUSTOMIZE="$(KUSTOMIZE)" \
 		go test $(GO_TEST_FLAGS) -tags e2e -timeout 20m ./test/e2e/...
 

@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,5 +71,38 @@ func TestMarkdownBlocksRefusals(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The user guide is what the docs test runs (test/e2e/docs); this checks, without any binaries,
+// that it parses and that it has the examples the test relies on: a wait that ends Ready and one
+// that ends Stalled.
+func TestUserGuideBlocks(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "docs", "user-guide.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	blocks, err := MarkdownBlocks(f)
+	if err != nil {
+		t.Fatalf("docs/user-guide.md: %v", err)
+	}
+	count := map[DocBlockKind]int{}
+	failing := 0
+	for _, b := range blocks {
+		count[b.Kind]++
+		if b.ExitCode != 0 {
+			failing++
+		}
+	}
+	if count[Apply] < 5 || count[Shell] < 5 {
+		t.Errorf("only %d yaml and %d shell blocks: the extractor misses blocks", count[Apply], count[Shell])
+	}
+	if failing == 0 {
+		t.Error("no shell block is marked exit=N: the guide must show how a wait ends on a Stalled resource")
+	}
+	// Exclusions stay rare: each one is an example no test proves.
+	if count[NotRun] > 2 {
+		t.Errorf("%d blocks are marked norun; at most 2 are expected (CONTRIBUTING.md)", count[NotRun])
 	}
 }
