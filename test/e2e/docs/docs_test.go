@@ -73,10 +73,11 @@ func TestDocsUserGuide(t *testing.T) {
 		t.Logf("%s: %s block, exit status %d as expected, %s", where, b.Kind, b.ExitCode, time.Since(start).Round(time.Millisecond))
 	}
 
-	if proxyStarted {
-		// What the guide tells the reader to do in a browser.
-		env.signInThroughProxy(t)
+	if !proxyStarted {
+		t.Fatalf("%s starts no oauth2-proxy on %s in a background block: the login walkthrough is missing", guide, proxyURL)
 	}
+	// What the guide tells the reader to do in a browser.
+	env.signInThroughProxy(t)
 	for _, b := range env.background {
 		outputs[b.where] = b.out.String()
 	}
