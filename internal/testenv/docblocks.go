@@ -32,14 +32,14 @@ type DocBlock struct {
 type DocBlockKind int
 
 const (
-	// Apply: a yaml block, applied with kubectl apply.
+	// Apply is a yaml block, applied with kubectl apply.
 	Apply DocBlockKind = iota
-	// Shell: an sh, bash or shell block, run with bash -euo pipefail (see ExitCode, Background).
+	// Shell is an sh, bash or shell block, run with bash -euo pipefail (see ExitCode, Background).
 	Shell
-	// Transcript: a console block, a command and its output as a reader would see them; it
+	// Transcript is a console block: a command and its output as a reader would see them; it
 	// shows, and is not run.
 	Transcript
-	// NotRun: a block marked norun, with a reason: it needs something run-local does not have.
+	// NotRun is a block marked norun, with a reason: it needs something run-local does not have.
 	NotRun
 )
 

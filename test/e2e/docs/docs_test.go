@@ -404,19 +404,24 @@ type page struct {
 
 func get(c *http.Client, u string) (page, error) {
 	resp, err := c.Get(u)
-	return read(resp, err)
-}
-
-func post(c *http.Client, u string, form url.Values) (page, error) {
-	resp, err := c.PostForm(u, form)
-	return read(resp, err)
-}
-
-func read(resp *http.Response, err error) (page, error) {
 	if err != nil {
 		return page{}, err
 	}
 	defer func() { _ = resp.Body.Close() }()
+	return read(resp)
+}
+
+func post(c *http.Client, u string, form url.Values) (page, error) {
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		return page{}, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return read(resp)
+}
+
+// read reads the page a request ended on, after the redirects the client followed.
+func read(resp *http.Response) (page, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return page{url: resp.Request.URL, status: resp.StatusCode, body: string(body)}, err
 }
