@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -47,6 +48,12 @@ func TestDocsUserGuide(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := readGuide(t, filepath.Join(root, guide))
+	// The walkthrough's oauth2-proxy listens on a fixed port. Another server there (a reader's
+	// oauth2-proxy, left running) would answer the test's browser in its place.
+	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(proxyURL, "http://"), time.Second); err == nil {
+		_ = conn.Close()
+		t.Fatalf("something already listens on %s, where the guide's oauth2-proxy must: stop it first", proxyURL)
+	}
 	env := startRunLocal(t, root)
 
 	outputs := map[string]string{} // every block's output by its place, checked for secrets at the end
