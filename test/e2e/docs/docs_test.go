@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -141,8 +142,27 @@ type runLocal struct {
 type background struct {
 	where  string
 	cmd    *exec.Cmd
-	out    *bytes.Buffer
+	out    *lockedBuffer
 	exited chan struct{}
+}
+
+// lockedBuffer collects a background block's output, which the test reads while exec's copying
+// goroutine still writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startRunLocal(t *testing.T, root string) *runLocal {
@@ -318,7 +338,7 @@ func (r *runLocal) startBackground(t *testing.T, where string, b testenv.DocBloc
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Remove(path) })
-	bg := &background{where: where, out: &bytes.Buffer{}, exited: make(chan struct{})}
+	bg := &background{where: where, out: &lockedBuffer{}, exited: make(chan struct{})}
 	bg.cmd = exec.Command("bash", "-euo", "pipefail", path)
 	bg.cmd.Dir = r.root
 	bg.cmd.Stdout, bg.cmd.Stderr = bg.out, bg.out
