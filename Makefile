@@ -103,7 +103,7 @@ bench: testbins build ## Scale benchmark against real processes (BENCH_N=1000 by
 		go run ./test/bench -operator $(LOCALBIN)/manager -n $${BENCH_N:-1000}
 
 .PHONY: testbins
-testbins: ## Build (once per machine) kube-apiserver, etcd, kubectl and Hydra, pinned by version.
+testbins: ## Build (once per machine) kube-apiserver, etcd, kubectl, kube-controller-manager and Hydra, pinned by version.
 	hack/testbins.sh all >/dev/null
 
 ##@ Build
