@@ -116,9 +116,16 @@ build: ## Build the operator binary.
 run: ## Run the operator against the cluster in KUBECONFIG and the Hydra in HYDRA_ADMIN_URL.
 	go run ./cmd
 
+# RUN_LOCAL_FLAGS are further flags of hack/runlocal, e.g. RUN_LOCAL_FLAGS="-hydra-public-port=0 -dir /tmp/x"
+# (bin/runlocal -h lists them).
+RUN_LOCAL_FLAGS ?=
+
 .PHONY: run-local
-run-local: testbins build ## Start etcd, kube-apiserver and Hydra locally and run the operator on them.
-	go run ./hack/runlocal -manager $(LOCALBIN)/manager -assets "$$(hack/testbins.sh envtest)" -hydra "$$(hack/testbins.sh hydra)"
+run-local: testbins build ## Run a local cluster (kube-apiserver, GC and namespace controllers), Hydra on :4444/:4445, a login app on :3000 and the operator; Ctrl-C stops all.
+	go build -o $(LOCALBIN)/runlocal ./hack/runlocal
+	@# A built binary, not `go run`: go run exits 1 when interrupted. exec: runlocal is make's own
+	@# child, and takes the terminal's foreground so that Ctrl-C ends make with status 0.
+	exec $(LOCALBIN)/runlocal -manager $(LOCALBIN)/manager -assets "$$(hack/testbins.sh envtest)" -hydra "$$(hack/testbins.sh hydra)" $(RUN_LOCAL_FLAGS)
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
