@@ -278,8 +278,8 @@ func run(c config) (err error) {
 		Kubeconfig:     kubeconfig,
 		HydraAdminURL:  hydra.AdminURL(),
 		HydraPublicURL: hydra.PublicURL(),
-		// Human-readable console logs instead of JSON.
-		Args: []string{"--zap-devel", "--sync-period=" + c.syncPeriod},
+		// Console logs instead of JSON, at the default level: what an operator in a cluster logs.
+		Args: []string{"--zap-encoder=console", "--zap-time-encoding=iso8601", "--sync-period=" + c.syncPeriod},
 		Log:  io.MultiWriter(os.Stderr, opLog),
 	})
 	if err != nil {
