@@ -5,7 +5,7 @@
 // (public, the issuer) and 4445 (admin) and the login app on 3000 when they are free, so the
 // URLs a consumer is configured with stay the same across restarts. It installs the CRDs,
 // applies config/samples/, streams the operator's log to the terminal, and on Ctrl-C (SIGINT),
-// SIGTERM or SIGHUP stops everything it started and exits 0. `make run-local` builds and runs it:
+// SIGTERM, SIGHUP or SIGQUIT stops everything it started and exits 0. `make run-local` builds and runs it:
 //
 //	bin/runlocal -manager bin/manager -assets "$(hack/testbins.sh envtest)" -hydra "$(hack/testbins.sh hydra)"
 package main
@@ -135,7 +135,9 @@ func (c config) freePort(flagName string, port int) (int, error) {
 }
 
 func run(c config) (err error) {
-	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// Ctrl-\ (SIGQUIT) too: its default, a goroutine dump and exit 2, would leave etcd and
+	// kube-apiserver running (they are not killed with their parent).
+	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer stopSignals()
 
 	if err := c.check(); err != nil {

@@ -52,7 +52,18 @@ func takeTerminal() (restore func()) {
 		_ = tty.Close()
 		return noop
 	}
+	// Ctrl-Z would now stop runlocal alone: make would go on waiting for it while holding the
+	// shell, and the terminal would belong to a stopped group that nobody resumes. So it is
+	// caught and explained instead.
+	tstp := make(chan os.Signal, 1)
+	signal.Notify(tstp, syscall.SIGTSTP)
+	go func() {
+		for range tstp {
+			say("Ctrl-Z does not suspend run-local; Ctrl-C stops it")
+		}
+	}()
 	return func() {
+		signal.Stop(tstp)
 		signal.Ignore(syscall.SIGTTOU)
 		defer signal.Reset(syscall.SIGTTOU)
 		if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, orig); err != nil {
