@@ -134,7 +134,7 @@ func (c config) freePort(flagName string, port int) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func run(c config) (err error) {
+func run(c config) error {
 	// Ctrl-\ (SIGQUIT) too: its default, a goroutine dump and exit 2, would leave etcd and
 	// kube-apiserver running (they are not killed with their parent).
 	ctx, stopSignals := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
@@ -150,170 +150,193 @@ func run(c config) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	envFile := filepath.Join(dir, "env")
-	// Files that describe the running environment are removed at the end: they would point
-	// at ports that no longer answer.
-	defer func() {
-		_ = os.Remove(kubeconfig)
-		_ = os.Remove(envFile)
-	}()
-
-	// Everything started is stopped in reverse order, also when a later step fails.
-	var cleanups []func()
-	defer func() {
-		say("stopping")
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
+	e := &localEnv{c: c, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig"), envFile: filepath.Join(dir, "env")}
+	defer e.stop()
+	for _, step := range []func(context.Context) error{e.reservePorts, e.startCluster, e.startHydra, e.startOperator} {
+		if err := step(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted while starting: not a failure
+			}
+			return err
 		}
-		say("stopped")
-	}()
-	logFile := func(name string) (*os.File, error) {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err == nil {
-			cleanups = append(cleanups, func() { _ = f.Close() })
+		if ctx.Err() != nil {
+			return nil
 		}
-		return f, err
 	}
+	printInstructions(c, e.kubeconfig, e.envFile, e.issuer, e.hydra.AdminURL(), e.loginURL)
+	return e.wait(ctx)
+}
 
-	// The ports first: a port asked for that is taken fails before anything starts.
-	loginListener, err := c.listen("login-port", c.loginPort)
-	if err != nil {
-		return err
-	}
-	cleanups = append(cleanups, func() { _ = loginListener.Close() })
-	publicPort, err := c.freePort("hydra-public-port", c.hydraPublicPort)
-	if err != nil {
-		return err
-	}
-	adminPort, err := c.freePort("hydra-admin-port", c.hydraAdminPort)
-	if err != nil {
-		return err
-	}
-	if publicPort == adminPort {
-		return fmt.Errorf("-hydra-public-port and -hydra-admin-port are both %d", publicPort)
-	}
+// localEnv is what run starts, step by step, and stops in reverse order.
+type localEnv struct {
+	c                           config
+	dir, kubeconfig, envFile    string
+	cleanups                    []func()
+	loginListener               net.Listener
+	loginURL, issuer            string
+	publicPort, adminPort       int
+	cp                          *testenv.ControlPlane
+	kcm                         *testenv.ControllerManager
+	hydra                       *testenv.Hydra
+	op                          *testenv.Operator
+	loginDone                   chan error
+	kcmLogPath, operatorLogPath string
+}
 
+// stop stops everything started, in reverse order, and removes the files that describe the
+// running environment: they would point at ports that no longer answer.
+func (e *localEnv) stop() {
+	say("stopping")
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+	_ = os.Remove(e.kubeconfig)
+	_ = os.Remove(e.envFile)
+	say("stopped")
+}
+
+func (e *localEnv) logFile(name string) (*os.File, error) {
+	f, err := os.Create(filepath.Join(e.dir, name))
+	if err == nil {
+		e.cleanups = append(e.cleanups, func() { _ = f.Close() })
+	}
+	return f, err
+}
+
+// reservePorts comes first: a port asked for that is taken fails before anything starts.
+func (e *localEnv) reservePorts(context.Context) error {
+	var err error
+	if e.loginListener, err = e.c.listen("login-port", e.c.loginPort); err != nil {
+		return err
+	}
+	l := e.loginListener
+	e.cleanups = append(e.cleanups, func() { _ = l.Close() })
+	e.loginURL = "http://" + l.Addr().String()
+	if e.publicPort, err = e.c.freePort("hydra-public-port", e.c.hydraPublicPort); err != nil {
+		return err
+	}
+	if e.adminPort, err = e.c.freePort("hydra-admin-port", e.c.hydraAdminPort); err != nil {
+		return err
+	}
+	if e.publicPort == e.adminPort {
+		return fmt.Errorf("-hydra-public-port and -hydra-admin-port are both %d", e.publicPort)
+	}
+	return nil
+}
+
+// startCluster starts etcd, kube-apiserver and kube-controller-manager.
+func (e *localEnv) startCluster(context.Context) error {
 	say("starting etcd and kube-apiserver")
-	cpLog, err := logFile("controlplane.log")
+	cpLog, err := e.logFile("controlplane.log")
 	if err != nil {
 		return err
 	}
-	cp, err := testenv.StartControlPlane(testenv.ControlPlaneOptions{
-		AssetsDir: c.assets, CRDDir: c.crds, KubeconfigPath: kubeconfig, Log: cpLog,
-	})
-	if err != nil {
+	if e.cp, err = testenv.StartControlPlane(testenv.ControlPlaneOptions{
+		AssetsDir: e.c.assets, CRDDir: e.c.crds, KubeconfigPath: e.kubeconfig, Log: cpLog,
+	}); err != nil {
 		return err
 	}
-	cleanups = append(cleanups, func() {
+	cp := e.cp
+	e.cleanups = append(e.cleanups, func() {
 		if err := cp.Stop(); err != nil {
 			say("stopping the control plane: %v", err)
 		}
 	})
-	if ctx.Err() != nil {
-		return nil
-	}
 
 	say("starting kube-controller-manager (%s)", strings.Join(testenv.ControllerManagerControllers, ", "))
-	kcmLog, err := logFile("controller-manager.log")
+	kcmLog, err := e.logFile("controller-manager.log")
 	if err != nil {
 		return err
 	}
-	kcm, err := testenv.StartControllerManager(testenv.ControllerManagerOptions{
-		Bin: c.controllerManager, Kubeconfig: kubeconfig, Log: kcmLog,
-	})
-	if err != nil {
+	e.kcmLogPath = kcmLog.Name()
+	if e.kcm, err = testenv.StartControllerManager(testenv.ControllerManagerOptions{
+		Bin: e.c.controllerManager, Kubeconfig: e.kubeconfig, Log: kcmLog,
+	}); err != nil {
 		return err
 	}
-	cleanups = append(cleanups, kcm.Stop)
+	e.cleanups = append(e.cleanups, e.kcm.Stop)
+	return nil
+}
 
-	loginURL := "http://" + loginListener.Addr().String()
+// startHydra starts Hydra with its login and consent URLs at the login app, then the login app
+// (which needs Hydra's admin URL), and writes the env file.
+func (e *localEnv) startHydra(ctx context.Context) error {
 	say("starting Hydra")
-	hydraLog, err := logFile("hydra.log")
+	hydraLog, err := e.logFile("hydra.log")
 	if err != nil {
 		return err
 	}
-	hydra, err := testenv.StartHydra(ctx, testenv.HydraOptions{
-		Bin: c.hydra, Log: hydraLog,
-		PublicPort: publicPort, AdminPort: adminPort,
-		LoginURL: loginURL + "/login", ConsentURL: loginURL + "/consent",
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
+	if e.hydra, err = testenv.StartHydra(ctx, testenv.HydraOptions{
+		Bin: e.c.hydra, Log: hydraLog,
+		PublicPort: e.publicPort, AdminPort: e.adminPort,
+		LoginURL: e.loginURL + "/login", ConsentURL: e.loginURL + "/consent",
+	}); err != nil {
 		return err
 	}
-	cleanups = append(cleanups, hydra.Stop)
-	issuer, err := discoverIssuer(ctx, hydra.PublicURL())
-	if err != nil {
+	e.cleanups = append(e.cleanups, e.hydra.Stop)
+	if e.issuer, err = discoverIssuer(ctx, e.hydra.PublicURL()); err != nil {
 		return err
 	}
 
-	say("starting the login app on %s", loginURL)
-	loginSrv := &http.Server{Handler: loginapp.New(hydra.AdminURL()), ReadHeaderTimeout: 10 * time.Second}
-	loginDone := make(chan error, 1)
-	go func() { loginDone <- loginSrv.Serve(loginListener) }()
-	cleanups = append(cleanups, func() {
+	say("starting the login app on %s", e.loginURL)
+	srv := &http.Server{Handler: loginapp.New(e.hydra.AdminURL()), ReadHeaderTimeout: 10 * time.Second}
+	e.loginDone = make(chan error, 1)
+	go func(l net.Listener, done chan<- error) { done <- srv.Serve(l) }(e.loginListener, e.loginDone)
+	e.cleanups = append(e.cleanups, func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = loginSrv.Shutdown(shutdownCtx)
+		_ = srv.Shutdown(shutdownCtx)
 	})
 
-	kubectlDir := filepath.Dir(cp.KubectlPath)
 	envText := fmt.Sprintf("export KUBECONFIG=%s\nexport HYDRA_ADMIN_URL=%s\nexport HYDRA_PUBLIC_URL=%s\nexport ISSUER=%s\nexport LOGIN_APP_URL=%s\nexport PATH=%s:$PATH\n",
-		shellQuote(kubeconfig), hydra.AdminURL(), hydra.PublicURL(), shellQuote(issuer), loginURL, shellQuote(kubectlDir))
-	if err := os.WriteFile(envFile, []byte(envText), 0o644); err != nil {
+		shellQuote(e.kubeconfig), e.hydra.AdminURL(), e.hydra.PublicURL(), shellQuote(e.issuer), e.loginURL, shellQuote(filepath.Dir(e.cp.KubectlPath)))
+	return os.WriteFile(e.envFile, []byte(envText), 0o644)
+}
+
+// startOperator starts the operator, applies the samples and waits for the sample's Secret.
+func (e *localEnv) startOperator(ctx context.Context) error {
+	say("starting the operator (%s); its log follows", e.c.manager)
+	opLog, err := e.logFile("operator.log")
+	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
+	e.operatorLogPath = opLog.Name()
+	if e.op, err = testenv.StartOperator(ctx, testenv.OperatorOptions{
+		Bin:            e.c.manager,
+		Kubeconfig:     e.kubeconfig,
+		HydraAdminURL:  e.hydra.AdminURL(),
+		HydraPublicURL: e.hydra.PublicURL(),
+		// Console logs instead of JSON, at the default level: what an operator in a cluster logs.
+		Args: []string{"--zap-encoder=console", "--zap-time-encoding=iso8601", "--sync-period=" + e.c.syncPeriod},
+		Log:  io.MultiWriter(os.Stderr, opLog),
+	}); err != nil {
+		return err
+	}
+	e.cleanups = append(e.cleanups, e.op.Stop)
+
+	if e.c.samples == "" {
 		return nil
 	}
-
-	say("starting the operator (%s); its log follows", c.manager)
-	opLog, err := logFile("operator.log")
+	out, err := e.cp.Kubectl(ctx, "apply", "-f", e.c.samples)
 	if err != nil {
-		return err
+		return fmt.Errorf("applying the samples: %w", err)
 	}
-	op, err := testenv.StartOperator(ctx, testenv.OperatorOptions{
-		Bin:            c.manager,
-		Kubeconfig:     kubeconfig,
-		HydraAdminURL:  hydra.AdminURL(),
-		HydraPublicURL: hydra.PublicURL(),
-		// Console logs instead of JSON, at the default level: what an operator in a cluster logs.
-		Args: []string{"--zap-encoder=console", "--zap-time-encoding=iso8601", "--sync-period=" + c.syncPeriod},
-		Log:  io.MultiWriter(os.Stderr, opLog),
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	cleanups = append(cleanups, op.Stop)
+	fmt.Fprint(os.Stderr, indent(string(out)))
+	waitForSecret(ctx, e.cp, e.c.sampleNamespace, e.c.sampleSecret)
+	return nil
+}
 
-	if c.samples != "" {
-		out, err := cp.Kubectl(ctx, "apply", "-f", c.samples)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("applying the samples: %w", err)
-		}
-		fmt.Fprint(os.Stderr, indent(string(out)))
-		waitForSecret(ctx, cp, c.sampleNamespace, c.sampleSecret)
-	}
-	printInstructions(c, kubeconfig, envFile, issuer, hydra.AdminURL(), loginURL)
-
+// wait returns nil on a signal, and an error when a process it started ends by itself.
+func (e *localEnv) wait(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(os.Stderr)
 		return nil
-	case <-op.Done():
-		return fmt.Errorf("the operator exited: %w (its log is in %s)", op.ExitErr(), opLog.Name())
-	case <-kcm.Done():
-		return fmt.Errorf("kube-controller-manager exited: %w (its log is in %s)", kcm.ExitErr(), kcmLog.Name())
-	case err := <-loginDone:
+	case <-e.op.Done():
+		return fmt.Errorf("the operator exited: %w (its log is in %s)", e.op.ExitErr(), e.operatorLogPath)
+	case <-e.kcm.Done():
+		return fmt.Errorf("kube-controller-manager exited: %w (its log is in %s)", e.kcm.ExitErr(), e.kcmLogPath)
+	case err := <-e.loginDone:
 		return fmt.Errorf("the login app stopped: %w", err)
 	}
 }

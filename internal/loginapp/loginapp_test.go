@@ -2,7 +2,6 @@ package loginapp
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,11 +57,18 @@ func newFake(t *testing.T) (*fakeAdmin, *httptest.Server) {
 	return f, srv
 }
 
-func do(t *testing.T, app http.Handler, req *http.Request) *http.Response {
+// answer is what the app answered one request.
+type answer struct {
+	StatusCode int
+	Location   string
+	Body       string
+}
+
+func do(t *testing.T, app http.Handler, req *http.Request) answer {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	app.ServeHTTP(rec, req)
-	return rec.Result()
+	return answer{StatusCode: rec.Code, Location: rec.Header().Get("Location"), Body: rec.Body.String()}
 }
 
 func TestLoginPageThenButton(t *testing.T) {
@@ -70,8 +76,7 @@ func TestLoginPageThenButton(t *testing.T) {
 	app := New(srv.URL)
 
 	resp := do(t, app, httptest.NewRequest(http.MethodGet, "/login?login_challenge=ch%26x", nil))
-	body, _ := io.ReadAll(resp.Body)
-	page := string(body)
+	page := resp.Body
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /login: %d %s", resp.StatusCode, page)
 	}
@@ -88,8 +93,8 @@ func TestLoginPageThenButton(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp = do(t, app, req)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "http://hydra.test/next/admin/oauth2/auth/requests/login/accept" {
-		t.Fatalf("POST /login: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || resp.Location != "http://hydra.test/next/admin/oauth2/auth/requests/login/accept" {
+		t.Fatalf("POST /login: %d to %q", resp.StatusCode, resp.Location)
 	}
 	if got := f.body("/admin/oauth2/auth/requests/login/accept")["subject"]; got != DefaultSubject {
 		t.Errorf("accepted subject %v, want %s", got, DefaultSubject)
@@ -156,8 +161,7 @@ func TestHydraErrorIsShown(t *testing.T) {
 	}))
 	defer srv.Close()
 	resp := do(t, New(srv.URL), httptest.NewRequest(http.MethodGet, "/login?login_challenge=x", nil))
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "404") {
-		t.Errorf("an unknown challenge: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(resp.Body, "404") {
+		t.Errorf("an unknown challenge: %d %s", resp.StatusCode, resp.Body)
 	}
 }

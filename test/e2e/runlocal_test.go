@@ -172,6 +172,7 @@ func runLocalSignIn(t *testing.T, k runLocalKubectl, issuer, loginURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() { _ = resp.Body.Close() }()
 	page := readBody(resp)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != login.Host || resp.Request.URL.Path != "/login" {
 		t.Fatalf("the browser did not land on the login app's page: %d at %s (via %v): %.500s", resp.StatusCode, resp.Request.URL.Redacted(), trail, page)
@@ -194,15 +195,16 @@ func runLocalSignIn(t *testing.T, k runLocalKubectl, issuer, loginURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err = browser.PostForm(target.String(), form)
+	submitted, err := browser.PostForm(target.String(), form)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := readBody(resp)
-	if resp.StatusCode < 300 || resp.StatusCode >= 400 {
-		t.Fatalf("pressing the button did not end at the redirect_uri: %d at %s (via %v): %.500s", resp.StatusCode, resp.Request.URL.Redacted(), trail, body)
+	defer func() { _ = submitted.Body.Close() }()
+	body := readBody(submitted)
+	if submitted.StatusCode < 300 || submitted.StatusCode >= 400 {
+		t.Fatalf("pressing the button did not end at the redirect_uri: %d at %s (via %v): %.500s", submitted.StatusCode, submitted.Request.URL.Redacted(), trail, body)
 	}
-	callback, err := resp.Location()
+	callback, err := submitted.Location()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,6 +549,7 @@ func postToken(issuer, id, secret string, form url.Values) (runLocalToken, error
 	if err != nil {
 		return runLocalToken{}, err
 	}
+	defer func() { _ = resp.Body.Close() }()
 	raw := readBody(resp)
 	var tok runLocalToken
 	if resp.StatusCode != http.StatusOK {
@@ -574,8 +577,8 @@ func jwtClaims(jwt string) (map[string]any, error) {
 	return claims, json.Unmarshal(payload, &claims)
 }
 
+// readBody reads at most 256 KiB of a body; the caller closes it.
 func readBody(resp *http.Response) string {
-	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
 	return string(b)
 }
