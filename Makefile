@@ -71,7 +71,7 @@ test: verify vet lint test-unit fuzz test-integration test-e2e test-fault ## Run
 
 .PHONY: test-unit
 test-unit: ## Unit tests and the fast controller tier (no binaries needed; the loop to run on every change).
-	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/... ./controllers/...
+	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/... ./controllers/... ./hack/...
 
 .PHONY: fuzz
 fuzz: ## A short run of every fuzz target (FUZZ_TIME each); their seed corpora also run in test-unit.
