@@ -120,11 +120,12 @@ run: ## Run the operator against the cluster in KUBECONFIG and the Hydra in HYDR
 # (bin/runlocal -h lists them).
 RUN_LOCAL_FLAGS ?=
 
+# run-local runs a built binary, not `go run`, which exits 1 when interrupted; exec makes it make's
+# own child. It takes the terminal's foreground so that Ctrl-C ends make with status 0
+# (hack/runlocal/terminal.go says why).
 .PHONY: run-local
 run-local: testbins build ## Run a local cluster (kube-apiserver, GC and namespace controllers), Hydra on :4444/:4445, a login app on :3000 and the operator; Ctrl-C stops all.
 	go build -o $(LOCALBIN)/runlocal ./hack/runlocal
-	@# A built binary, not `go run`: go run exits 1 when interrupted. exec: runlocal is make's own
-	@# child, and takes the terminal's foreground so that Ctrl-C ends make with status 0.
 	exec $(LOCALBIN)/runlocal -manager $(LOCALBIN)/manager -assets "$$(hack/testbins.sh envtest)" -hydra "$$(hack/testbins.sh hydra)" $(RUN_LOCAL_FLAGS)
 
 .PHONY: docker-build
