@@ -71,7 +71,7 @@ test: verify vet lint test-unit fuzz test-integration test-e2e test-fault ## Run
 
 .PHONY: test-unit
 test-unit: ## Unit tests and the fast controller tier (no binaries needed; the loop to run on every change).
-	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/... ./controllers/...
+	go test $(GO_TEST_FLAGS) ./api/... ./internal/... ./cmd/... ./controllers/... ./hack/...
 
 .PHONY: fuzz
 fuzz: ## A short run of every fuzz target (FUZZ_TIME each); their seed corpora also run in test-unit.
@@ -104,7 +104,7 @@ bench: testbins build ## Scale benchmark against real processes (BENCH_N=1000 by
 		go run ./test/bench -operator $(LOCALBIN)/manager -n $${BENCH_N:-1000}
 
 .PHONY: testbins
-testbins: ## Build (once per machine) kube-apiserver, etcd, kubectl and Hydra, pinned by version.
+testbins: ## Build (once per machine) kube-apiserver, etcd, kubectl, kube-controller-manager and Hydra, pinned by version.
 	hack/testbins.sh all >/dev/null
 
 ##@ Build
@@ -117,9 +117,17 @@ build: ## Build the operator binary.
 run: ## Run the operator against the cluster in KUBECONFIG and the Hydra in HYDRA_ADMIN_URL.
 	go run ./cmd
 
+# RUN_LOCAL_FLAGS are further flags of hack/runlocal, e.g. RUN_LOCAL_FLAGS="-hydra-public-port=0 -dir /tmp/x"
+# (bin/runlocal -h lists them).
+RUN_LOCAL_FLAGS ?=
+
+# run-local runs a built binary, not `go run`, which exits 1 when interrupted; exec makes it make's
+# own child. It takes the terminal's foreground so that Ctrl-C ends make with status 0
+# (hack/runlocal/terminal.go says why).
 .PHONY: run-local
-run-local: testbins build ## Start etcd, kube-apiserver and Hydra locally and run the operator on them.
-	go run ./hack/runlocal -manager $(LOCALBIN)/manager -assets "$$(hack/testbins.sh envtest)" -hydra "$$(hack/testbins.sh hydra)"
+run-local: testbins build ## Run a local cluster (kube-apiserver, GC and namespace controllers), Hydra on :4444/:4445, a login app on :3000 and the operator; Ctrl-C stops all.
+	go build -o $(LOCALBIN)/runlocal ./hack/runlocal
+	exec $(LOCALBIN)/runlocal -manager $(LOCALBIN)/manager -assets "$$(hack/testbins.sh envtest)" -hydra "$$(hack/testbins.sh hydra)" $(RUN_LOCAL_FLAGS)
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

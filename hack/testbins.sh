@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds (once) and prints the location of the test binaries this project needs:
-# kube-apiserver, etcd and kubectl for envtest and the end-to-end tests, and Ory Hydra.
+# kube-apiserver, etcd and kubectl for envtest and the end-to-end tests, kube-controller-manager
+# for `make run-local` (its garbage collector and namespace controllers), and Ory Hydra.
 #
 # Usage: hack/testbins.sh envtest|hydra|all
-#   envtest  prints the folder with kube-apiserver, etcd and kubectl (use as KUBEBUILDER_ASSETS)
+#   envtest  prints the folder with kube-apiserver, etcd, kubectl and kube-controller-manager
+#            (use as KUBEBUILDER_ASSETS)
 #   hydra    prints the path of the hydra binary
 #
 # Binaries are cached outside the clone, keyed by version, so that every clone on a machine
@@ -11,9 +13,11 @@
 # (~/.local/share/kubebuilder-envtest/k8s/<version>-linux-<arch>), which is also where envtest
 # looks by default. setup-envtest is tried first; where it cannot download (offline machines),
 # the binaries are built from pinned Go modules served by the Go module proxy.
+# setup-envtest does not ship kube-controller-manager: it is always built, from the same
+# k8s.io/kubernetes version as kube-apiserver, into the same folder.
 set -euo pipefail
 
-K8S_VERSION="${K8S_VERSION:-1.37.1}"          # kube-apiserver and kubectl
+K8S_VERSION="${K8S_VERSION:-1.37.1}"          # kube-apiserver, kubectl, kube-controller-manager
 ETCD_VERSION="${ETCD_VERSION:-3.7.0}"         # the etcd that Kubernetes 1.37 requires in its go.mod
 HYDRA_VERSION="${HYDRA_VERSION:-2.3.0}"       # Ory Hydra
 HYDRA_CLIENT_GO_VERSION="v2.2.1"              # what Hydra v2.3.0 itself builds against
@@ -64,15 +68,32 @@ try_setup_envtest() {
   [ -x "$dir/kube-apiserver" ] && [ -x "$dir/etcd" ] || return 1
   mkdir -p "$ENVTEST_DIR"
   for b in kube-apiserver etcd kubectl; do
-    [ -x "$dir/$b" ] && [ "$dir" != "$ENVTEST_DIR" ] && cp -f "$dir/$b" "$ENVTEST_DIR/$b"
+    if [ -x "$dir/$b" ] && [ "$dir" != "$ENVTEST_DIR" ]; then cp -f "$dir/$b" "$ENVTEST_DIR/$b"; fi
   done
   return 0
 }
 
+# KUBE_CMDS are the commands of k8s.io/kubernetes this project needs, all at K8S_VERSION.
+KUBE_CMDS="kube-apiserver kubectl kube-controller-manager"
+
+# missing_kube_cmds prints those of KUBE_CMDS not yet in the envtest folder.
+missing_kube_cmds() {
+  local cmd missing=""
+  for cmd in $KUBE_CMDS; do
+    [ -x "$ENVTEST_DIR/$cmd" ] || missing="$missing $cmd"
+  done
+  echo "${missing# }"
+}
+
+# build_kubernetes builds only the commands that are missing, so a machine that already has
+# kube-apiserver and kubectl (from setup-envtest or an earlier version of this script) builds
+# just kube-controller-manager.
 build_kubernetes() {
-  local work="$LOCK_DIR/src/kubernetes-$K8S_VERSION" minor
+  local work="$LOCK_DIR/src/kubernetes-$K8S_VERSION" minor missing
+  missing="$(missing_kube_cmds)"
+  [ -n "$missing" ] || return 0
   minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
-  log "building kube-apiserver and kubectl v$K8S_VERSION from the Go module proxy (several minutes, once per machine)"
+  log "building $missing v$K8S_VERSION from the Go module proxy (several minutes each, once per machine)"
   local upstream
   upstream="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
   local replaces
@@ -91,17 +112,16 @@ package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
   (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
   local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   mkdir -p "$ENVTEST_DIR"
-  for cmd in kube-apiserver kubectl; do
-    if [ ! -x "$ENVTEST_DIR/$cmd" ]; then
-      (cd "$work" && CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$ENVTEST_DIR/.$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
-      install_atomically "$ENVTEST_DIR/.$cmd.tmp" "$ENVTEST_DIR/$cmd"
-    fi
+  for cmd in $missing; do
+    (cd "$work" && CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$ENVTEST_DIR/.$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
+    install_atomically "$ENVTEST_DIR/.$cmd.tmp" "$ENVTEST_DIR/$cmd"
   done
 }
 
@@ -171,13 +191,15 @@ build_oauth2_proxy() {
 }
 
 ensure_envtest() {
-  if [ -x "$ENVTEST_DIR/kube-apiserver" ] && [ -x "$ENVTEST_DIR/etcd" ] && [ -x "$ENVTEST_DIR/kubectl" ]; then
+  if [ -x "$ENVTEST_DIR/etcd" ] && [ -z "$(missing_kube_cmds)" ]; then
     return
   fi
-  if [ -z "${TESTBINS_NO_SETUP_ENVTEST:-}" ] && try_setup_envtest && [ -x "$ENVTEST_DIR/kubectl" ]; then
-    return
+  # setup-envtest provides etcd, kube-apiserver and kubectl, never kube-controller-manager.
+  if [ ! -x "$ENVTEST_DIR/etcd" ] || [ ! -x "$ENVTEST_DIR/kube-apiserver" ] || [ ! -x "$ENVTEST_DIR/kubectl" ]; then
+    if [ -n "${TESTBINS_NO_SETUP_ENVTEST:-}" ] || ! try_setup_envtest; then
+      log "setup-envtest could not download binaries; building them instead"
+    fi
   fi
-  log "setup-envtest could not download binaries; building them instead"
   [ -x "$ENVTEST_DIR/etcd" ] || build_etcd
   build_kubernetes
 }

@@ -32,6 +32,8 @@ var mayImport = map[string][]string{
 	"internal/drift":           {"api/v1alpha1", "internal/hydra"},
 	"internal/validation":      {},
 	"internal/health":          {},
+	// The login and consent app of run-local and the e2e tier: local use only, no users.
+	"internal/loginapp": {},
 	// The reconciler: the only place that decides what to do with an OAuth2Client.
 	"controllers": {"api/v1alpha1", "internal/drift", "internal/hydra", "internal/secrets"},
 	// The wiring: builds the manager, caches, controllers, scanner and metrics from options.
@@ -40,10 +42,10 @@ var mayImport = map[string][]string{
 	"cmd": {"internal/operator", "internal/hydra"},
 	// Test support and the tools and tiers built on it; production code never imports them.
 	"internal/testenv":      {"api/v1alpha1", "internal/hydra/pagetoken"},
-	"hack/runlocal":         {"internal/testenv"},
+	"hack/runlocal":         {"internal/testenv", "internal/loginapp"},
 	"test/bench":            {"api/v1alpha1", "internal/testenv"},
 	"test/bench/apicost":    {"api/v1alpha1", "internal/testenv"},
-	"test/e2e":              {"api/v1alpha1", "internal/testenv", "internal/hydra"},
+	"test/e2e":              {"api/v1alpha1", "internal/testenv", "internal/hydra", "internal/loginapp"},
 	"test/fault":            {"api/v1alpha1", "internal/testenv", "internal/hydra"},
 	"internal/architecture": {},
 }

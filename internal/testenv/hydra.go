@@ -29,6 +29,9 @@ type HydraOptions struct {
 	Log io.Writer
 	// Env adds environment variables (KEY=VALUE).
 	Env []string
+	// PublicPort and AdminPort are the loopback ports to listen on; zero means a free port.
+	// `make run-local` asks for fixed ones so the issuer URL stays the same across restarts.
+	PublicPort, AdminPort int
 }
 
 // Hydra is a running Hydra process with an in-memory database, listening on loopback only.
@@ -42,7 +45,8 @@ type Hydra struct {
 	done chan struct{}
 }
 
-// StartHydra starts Hydra on two free loopback ports and waits until it is ready.
+// StartHydra starts Hydra on loopback ports (the ones in opts, free ones otherwise) and waits
+// until it is ready.
 func StartHydra(ctx context.Context, opts HydraOptions) (*Hydra, error) {
 	if opts.Bin == "" {
 		opts.Bin = os.Getenv("HYDRA_BIN")
@@ -55,6 +59,15 @@ func StartHydra(ctx context.Context, opts HydraOptions) (*Hydra, error) {
 		return nil, err
 	}
 	h := &Hydra{opts: opts, adminPort: ports[0], publicPort: ports[1]}
+	if opts.AdminPort != 0 {
+		h.adminPort = opts.AdminPort
+	}
+	if opts.PublicPort != 0 {
+		h.publicPort = opts.PublicPort
+	}
+	if h.adminPort == h.publicPort {
+		return nil, fmt.Errorf("hydra's admin and public ports are both %d", h.adminPort)
+	}
 	if err := h.Start(ctx); err != nil {
 		h.Stop() // a process that never became ready would otherwise outlive the caller's handle
 		return nil, err
