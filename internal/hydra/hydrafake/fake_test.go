@@ -76,13 +76,19 @@ func TestFailNextOn(t *testing.T) {
 
 func TestHangNext(t *testing.T) {
 	fake := hydrafake.Start(t)
-	hc := adapter(t, fake, 50*time.Millisecond)
+	// The hanging call's timeout is short so the test is quick; the call after it has a long
+	// one, so that a busy machine cannot turn its slow answer into a second deadline error.
+	impatient := adapter(t, fake, 500*time.Millisecond)
+	patient := adapter(t, fake, time.Minute)
 	fake.HangNext(1)
-	_, err := hc.Get(context.Background(), "a")
+	_, err := impatient.Get(context.Background(), "a")
 	if !hydra.IsTransient(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("get of a hanging fake: %v, want a transient deadline error", err)
 	}
-	if _, err := hc.Get(context.Background(), "a"); !hydra.IsNotFound(err) {
+	if got := fake.Calls().Get; got != 1 {
+		t.Fatalf("the fake saw %d gets, want the hung one", got)
+	}
+	if _, err := patient.Get(context.Background(), "a"); !hydra.IsNotFound(err) {
 		t.Errorf("get after the hang: %v, want not found", err)
 	}
 }
