@@ -165,14 +165,18 @@ func (b *bench) close() {
 }
 
 // startOperator starts the operator binary against the proxy, with its metrics endpoint on a
-// free loopback port.
+// free loopback port; with a syncPeriod of 0, without --sync-period (the operator's default).
 func (b *bench) startOperator(ctx context.Context, syncPeriod time.Duration, label string) (*OperatorRun, error) {
 	ports, err := testenv.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	args := append([]string{"--metrics-bind-address=" + addr, "--sync-period=" + syncPeriod.String()}, splitArgs(b.cfg.operatorArgs)...)
+	args := []string{"--metrics-bind-address=" + addr}
+	if syncPeriod > 0 {
+		args = append(args, "--sync-period="+syncPeriod.String())
+	}
+	args = append(args, splitArgs(b.cfg.operatorArgs)...)
 	fmt.Fprintf(b.opLog, "\n===== bench: %s: starting the operator with %v =====\n", label, args)
 	run := &OperatorRun{Phase: label, Args: args}
 	start := time.Now()
