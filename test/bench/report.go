@@ -301,7 +301,7 @@ func (b *bench) markdown() string {
 	w("- Versions: operator built with %s (revision %s, controller-runtime %s, client-go %s); harness %s; Hydra %s (%s); Kubernetes %s (envtest: etcd + kube-apiserver)",
 		r.Versions.OperatorGo, orDash(r.Versions.OperatorRevision), orDash(r.Versions.ControllerRuntime), orDash(r.Versions.ClientGo),
 		r.Versions.HarnessGo, r.Versions.Hydra, r.Settings.Hydra, r.Versions.Kubernetes)
-	w("- Operator flags (besides kubeconfig, Hydra URLs, probes): `%s`; after the restarts `--sync-period=%s`",
+	w("- Operator flags (besides kubeconfig, Hydra URLs, probes): `%s`; after the restarts `--sync-period=%s --drift-interval=%[2]s`; in the idle phase with default flags neither",
 		displayArgs(r.Settings.OperatorArgs), r.Settings.RestartSyncPeriod)
 	w("- Harness: %d namespaces, %d workers creating/patching/deleting, raw path on %d workers; idle window %s",
 		r.Settings.Namespaces, r.Settings.CreateWorkers, r.Settings.RawWorkers, r.Settings.IdleWindow)
