@@ -82,8 +82,8 @@ type Options struct {
 // --sync-period) says otherwise. A change made at Hydra behind the operator's back is found by
 // the next scan, at most 33 s later with the ±10% jitter, and repaired by the reconcile that
 // scan queues, so drift is repaired within a minute. A scan costs ceil(clients ÷ page size)
-// list requests and no write; at 10,000 clients about 20 requests and under 3% of one core
-// every 30 s (docs/performance.md).
+// list requests and no write; at 10,000 clients 20 requests every 30 s and about 3.5% of one
+// core (docs/performance.md).
 const DefaultDriftInterval = 30 * time.Second
 
 // DefaultOptions are the defaults of cmd/'s flags. DriftInterval stays 0: its default depends
