@@ -55,7 +55,11 @@ type OAuth2ClientReconciler struct {
 	// sees the server's state change records it as an Event.
 	Hydra    hydra.Client
 	Recorder events.EventRecorder
-	// SyncPeriod is how often a Ready client is compared with Hydra again (with ±10% jitter).
+	// SyncPeriod is how often a Ready resource has a pass again (with ±10% jitter) when nothing
+	// watched tells of a change: with Drift set, only a resource with a provided Secret (to see
+	// its rotation) and a ClientIDConflict; without, every Ready resource. The drift scanner
+	// runs on an interval of its own (internal/operator's DriftInterval), far shorter, because
+	// its scan is a few list requests where a pass per resource costs requests per resource.
 	SyncPeriod time.Duration
 	// Endpoints are the authorization server's public URLs, for secretTemplate.includeEndpoints.
 	Endpoints secrets.Endpoints

@@ -205,7 +205,15 @@ func (s *Scanner) cached(ctx context.Context) ([]*v1alpha1.OAuth2Client, error) 
 	return out, nil
 }
 
+// enqueue queues obj for a reconcile, after dropping what the last scan (or the reconciler)
+// recorded of it: the reconcile may run before this scan ends and replaces the record, and it
+// must then read Hydra rather than trust that record (Verdict InSync) and leave the drift for
+// the next scan. With more list pages to read after a drifted client's, that happened for
+// nearly every field edited at Hydra, so a repair took two intervals instead of one.
 func (s *Scanner) enqueue(ctx context.Context, obj *v1alpha1.OAuth2Client) {
+	s.mu.Lock()
+	delete(s.verified, obj.UID)
+	s.mu.Unlock()
 	select {
 	case s.opts.Queue <- event.GenericEvent{Object: obj}:
 	case <-ctx.Done():

@@ -20,6 +20,9 @@ type listOnly struct {
 	hydra.Client // nil: any other call panics
 	clients      []hydra.OAuth2Client
 	lists        int
+	// afterPage, when set, runs after each page has been handed to the scan, as the next
+	// request would be under way.
+	afterPage func()
 }
 
 func (h *listOnly) List(_ context.Context, _ string, pageSize int, fn func([]hydra.OAuth2Client) error) error {
@@ -27,6 +30,9 @@ func (h *listOnly) List(_ context.Context, _ string, pageSize int, fn func([]hyd
 		h.lists++
 		if err := fn(h.clients[start:min(start+pageSize, len(h.clients))]); err != nil {
 			return err
+		}
+		if h.afterPage != nil {
+			h.afterPage()
 		}
 	}
 	return nil
@@ -120,5 +126,48 @@ func TestVerdictAfterTheStartupGrace(t *testing.T) {
 	s := New(Options{Hydra: &listOnly{}, Queue: make(chan event.GenericEvent), StartupGrace: 0})
 	if v := s.Verdict(settled("a", "id-a")); v != Unknown {
 		t.Fatalf("no scan yet and the grace is over: %v, want Unknown (the reconciler reads Hydra)", v)
+	}
+}
+
+// A resource the scan queues is reconciled while the scan reads further pages. That reconcile
+// must read Hydra, not trust the previous record: before the fix it saw InSync, did nothing,
+// and the drift waited for the next scan.
+func TestQueuedResourceIsNotVouchedForDuringTheScan(t *testing.T) {
+	changed, later := settled("changed", "id-changed"), settled("later", "id-later")
+	edited := atHydra(t, changed)
+	edited.SetScope("everything")
+	h := &listOnly{clients: []hydra.OAuth2Client{edited, atHydra(t, later)}}
+	store := toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)
+	for _, obj := range []*v1alpha1.OAuth2Client{changed, later} {
+		if err := store.Add(obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue := make(chan event.GenericEvent, 10)
+	s := New(Options{Store: store, Hydra: h, Queue: queue, PageSize: 1, StartupGrace: time.Hour})
+	// A first scan in sync, or the reconciler's own create, recorded the resource as in sync.
+	if _, _, err := s.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for len(queue) > 0 {
+		<-queue
+	}
+	s.MarkInSync(changed)
+	var during []Verdict
+	h.afterPage = func() {
+		if len(queue) > 0 {
+			during = append(during, s.Verdict(changed))
+		}
+	}
+	if _, queued, err := s.Scan(context.Background()); err != nil || queued != 1 {
+		t.Fatalf("scan: queued %d, err %v; want 1, nil", queued, err)
+	}
+	if len(during) == 0 {
+		t.Fatal("the drifted resource was not queued before the last page: the test proves nothing")
+	}
+	for _, v := range during {
+		if v != Unknown {
+			t.Errorf("Verdict of a queued resource while the scan reads on: %v, want Unknown (read Hydra)", v)
+		}
 	}
 }

@@ -64,6 +64,7 @@ func (b *bench) runPhases(ctx context.Context) error {
 		{"idle", b.idle},
 		{"update", b.update},
 		{"restart", b.restart},
+		{"idle with default flags", b.idleDefault},
 		{"restart with unrelated Secrets", b.restartWithSecrets},
 		{"delete", b.deleteAll},
 	}
@@ -418,12 +419,73 @@ func sortedWords(s string) []string {
 // restart stops the operator with SIGTERM and starts it again with every client Ready and
 // nothing to change; it counts Hydra requests and API requests until the operator is idle.
 func (b *bench) restart(ctx context.Context) error {
-	r, err := b.restartOnce(ctx, fmt.Sprintf("restart (N=%d Ready, no unrelated Secrets)", b.cfg.n))
+	r, err := b.restartOnce(ctx, fmt.Sprintf("restart (N=%d Ready, no unrelated Secrets)", b.cfg.n), b.cfg.restartSyncPeriod)
 	if err != nil {
 		return err
 	}
 	b.res.Restart = r
 	b.res.Memory.Restart = r.Memory
+	return nil
+}
+
+// idleDefault restarts the operator with its default flags (no --sync-period, so the drift scan
+// runs every 30 s, its default --drift-interval) and, once it is idle, counts what it does over a
+// window of several scans with nothing to change: the standing cost of the default, as Hydra
+// requests per minute and the operator's CPU as a share of one core.
+func (b *bench) idleDefault(ctx context.Context) error {
+	window := b.cfg.defaultIdleWindow
+	if window <= 0 {
+		logf("idle with default flags: skipped (-default-idle-window=0)")
+		return nil
+	}
+	run, err := b.restartOnce(ctx, fmt.Sprintf("idle with default flags (N=%d Ready)", b.cfg.n), 0)
+	if err != nil {
+		return err
+	}
+	apiBefore, err := b.apiRequests(ctx)
+	if err != nil {
+		return err
+	}
+	hydraBefore := b.proxy.Operator()
+	cpuBefore := takeCPU(b.op.Pid())
+	start := time.Now()
+	logf("idle with default flags: watching for %s", window)
+	if err := b.waitUntil(ctx, "idle with default flags", window+time.Minute, 250*time.Millisecond, func() string {
+		return fmt.Sprintf("%.0fs of %s; Hydra %s", time.Since(start).Seconds(), window, countsText(b.proxy.Operator().Sub(hydraBefore), 1))
+	}, func() (bool, error) {
+		return time.Since(start) >= window, nil
+	}); err != nil {
+		return err
+	}
+	// A scan still listing at the end of the window is counted to its last page, so that every
+	// scan counted is whole (the window began in a quiet moment, between scans).
+	if _, err := b.waitQuiet(ctx, "idle with default flags: the last scan", time.Second, 30*time.Second, func() (string, bool, error) {
+		return fmt.Sprint(b.proxy.Operator().Sub(hydraBefore).Total()), true, nil
+	}); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	cpu := takeCPU(b.op.Pid()).since(cpuBefore)
+	hydra := b.proxy.Operator().Sub(hydraBefore)
+	apiAfter, err := b.apiRequests(ctx)
+	if err != nil {
+		return err
+	}
+	minutes := elapsed.Minutes()
+	r := &IdleDefaultResult{
+		Args: run.Args, StartToIdleSeconds: run.IdleAfterSeconds, WindowSeconds: elapsed.Seconds(),
+		Hydra: hydra, API: apiAfter.Sub(apiBefore), Scans: hydra.ListStarts, CPU: cpu,
+		HydraPerMinute:      float64(hydra.Total()) / minutes,
+		OperatorCorePercent: 100 * cpu["operator"] / elapsed.Seconds(),
+		HydraCorePercent:    100 * cpu["hydra"] / elapsed.Seconds(),
+	}
+	if hydra.ListStarts > 0 {
+		r.HydraRequestsPerScan = float64(hydra.Total()) / float64(hydra.ListStarts)
+		r.ScanIntervalSeconds = elapsed.Seconds() / float64(hydra.ListStarts)
+	}
+	b.res.IdleDefault = r
+	logf("idle with default flags: %.1fs: Hydra %s (%.1f per minute); API %s; operator %.2f%% of one core",
+		elapsed.Seconds(), countsText(hydra, 1), r.HydraPerMinute, apiText(r.API, 1), r.OperatorCorePercent)
 	return nil
 }
 
@@ -436,7 +498,7 @@ func (b *bench) restartWithSecrets(ctx context.Context) error {
 	if err := b.createUnrelatedSecrets(ctx); err != nil {
 		return err
 	}
-	r, err := b.restartOnce(ctx, fmt.Sprintf("restart (N=%d Ready, %d unrelated Secrets)", b.cfg.n, b.cfg.unrelatedSecrets))
+	r, err := b.restartOnce(ctx, fmt.Sprintf("restart (N=%d Ready, %d unrelated Secrets)", b.cfg.n, b.cfg.unrelatedSecrets), b.cfg.restartSyncPeriod)
 	if err != nil {
 		return err
 	}
@@ -448,7 +510,9 @@ func (b *bench) restartWithSecrets(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) restartOnce(ctx context.Context, label string) (*OperatorRun, error) {
+// restartOnce stops the operator and starts it again with syncPeriod (0: the operator's
+// default), and waits until it is idle.
+func (b *bench) restartOnce(ctx context.Context, label string, syncPeriod time.Duration) (*OperatorRun, error) {
 	n := b.cfg.n
 	shutdown, exitErr := b.stopOperator(label)
 	if exitErr != nil {
@@ -457,7 +521,7 @@ func (b *bench) restartOnce(ctx context.Context, label string) (*OperatorRun, er
 	hydraBefore := b.proxy.Operator()
 	cpuBefore := takeCPU(0)
 	start := time.Now()
-	run, err := b.startOperator(ctx, b.cfg.restartSyncPeriod, label)
+	run, err := b.startOperator(ctx, syncPeriod, label)
 	if err != nil {
 		return nil, err
 	}

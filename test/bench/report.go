@@ -17,16 +17,17 @@ type Results struct {
 	Versions Versions `json:"versions"`
 	Settings Settings `json:"settings"`
 
-	Raw                     RawResult    `json:"raw"`
-	Converge                PhaseResult  `json:"converge"`
-	Idle                    IdleResult   `json:"idle"`
-	Update                  PhaseResult  `json:"update"`
-	Restart                 *OperatorRun `json:"restart,omitempty"`
-	UnrelatedSecretsSeconds float64      `json:"unrelated_secrets_seconds,omitempty"`
-	RestartWithSecrets      *OperatorRun `json:"restart_with_unrelated_secrets,omitempty"`
-	Delete                  PhaseResult  `json:"delete"`
-	Memory                  MemoryResult `json:"memory"`
-	Targets                 []Target     `json:"targets"`
+	Raw                     RawResult          `json:"raw"`
+	Converge                PhaseResult        `json:"converge"`
+	Idle                    IdleResult         `json:"idle"`
+	Update                  PhaseResult        `json:"update"`
+	Restart                 *OperatorRun       `json:"restart,omitempty"`
+	UnrelatedSecretsSeconds float64            `json:"unrelated_secrets_seconds,omitempty"`
+	IdleDefault             *IdleDefaultResult `json:"idle_default_flags,omitempty"`
+	RestartWithSecrets      *OperatorRun       `json:"restart_with_unrelated_secrets,omitempty"`
+	Delete                  PhaseResult        `json:"delete"`
+	Memory                  MemoryResult       `json:"memory"`
+	Targets                 []Target           `json:"targets"`
 	// Error is set when the run did not finish; the figures before it are still valid.
 	Error string `json:"error,omitempty"`
 }
@@ -88,6 +89,28 @@ type IdleResult struct {
 	Scans             int64      `json:"scans"`
 	HydraReadsPerScan float64    `json:"hydra_reads_per_scan,omitempty"`
 	CPU               CPUSeconds `json:"cpu_seconds"`
+}
+
+// IdleDefaultResult is the operator with its default flags, idle: the cost of the default drift
+// interval.
+type IdleDefaultResult struct {
+	Args []string `json:"args"`
+	// StartToIdleSeconds is from the start until the quiet before the window.
+	StartToIdleSeconds float64     `json:"start_to_idle_seconds"`
+	WindowSeconds      float64     `json:"window_seconds"`
+	Hydra              Counts      `json:"hydra_requests"`
+	API                APIRequests `json:"api_requests"`
+	// Scans started in the window (first list pages); ScanIntervalSeconds is the window divided
+	// by them, and HydraRequestsPerScan every Hydra request divided by them.
+	Scans                int64   `json:"scans"`
+	ScanIntervalSeconds  float64 `json:"scan_interval_seconds,omitempty"`
+	HydraRequestsPerScan float64 `json:"hydra_requests_per_scan,omitempty"`
+	HydraPerMinute       float64 `json:"hydra_requests_per_minute"`
+	// OperatorCorePercent and HydraCorePercent are CPU seconds over the window, as a
+	// percentage of one core.
+	OperatorCorePercent float64    `json:"operator_cpu_percent_of_one_core"`
+	HydraCorePercent    float64    `json:"hydra_cpu_percent_of_one_core"`
+	CPU                 CPUSeconds `json:"cpu_seconds"`
 }
 
 // OperatorRun is one start of the operator after a SIGTERM, with nothing to change.
@@ -165,6 +188,14 @@ func (b *bench) evaluateTargets() {
 		w := run.Hydra.Writes() + run.API.Writes()
 		add(run.Phase+": writes (Hydra + API)", "0", fmt.Sprint(w), w == 0, true)
 		add(run.Phase+": Hydra reads", fmt.Sprintf("<= ceil(N/500)+%d = %d", few, pages), fmt.Sprint(run.Hydra.Reads()), run.Hydra.Reads() <= int64(pages), true)
+	}
+	if d := r.IdleDefault; d != nil && d.WindowSeconds > 0 {
+		w := d.Hydra.Writes() + d.API.Writes()
+		add("idle with default flags: writes (Hydra + API)", "0", fmt.Sprint(w), w == 0, true)
+		scanPages := ceilDiv(r.N, 500) + 1
+		add("idle with default flags: Hydra requests per scan", fmt.Sprintf("<= ceil(N/500)+1 = %d", scanPages),
+			fmt.Sprintf("%.1f", d.HydraRequestsPerScan), d.Scans > 0 && d.HydraRequestsPerScan <= float64(scanPages), true)
+		add("idle with default flags: operator CPU", "< 5% of one core", fmt.Sprintf("%.2f%%", d.OperatorCorePercent), d.OperatorCorePercent < 5, true)
 	}
 	add("memory: VmHWM with / without unrelated Secrets (restart)", "<= 1.2", fmt.Sprintf("%.2f", r.Memory.Ratio), r.Memory.Ratio <= 1.2, r.Memory.Ratio > 0)
 	worst := max(r.Memory.Converge.VMHWMKB, r.Memory.Restart.VMHWMKB, r.Memory.RestartWithSecrets.VMHWMKB)
@@ -270,7 +301,7 @@ func (b *bench) markdown() string {
 	w("- Versions: operator built with %s (revision %s, controller-runtime %s, client-go %s); harness %s; Hydra %s (%s); Kubernetes %s (envtest: etcd + kube-apiserver)",
 		r.Versions.OperatorGo, orDash(r.Versions.OperatorRevision), orDash(r.Versions.ControllerRuntime), orDash(r.Versions.ClientGo),
 		r.Versions.HarnessGo, r.Versions.Hydra, r.Settings.Hydra, r.Versions.Kubernetes)
-	w("- Operator flags (besides kubeconfig, Hydra URLs, probes): `%s`; after the restarts `--sync-period=%s`",
+	w("- Operator flags (besides kubeconfig, Hydra URLs, probes): `%s`; after the restarts `--sync-period=%s --drift-interval=%[2]s`; in the idle phase with default flags neither",
 		displayArgs(r.Settings.OperatorArgs), r.Settings.RestartSyncPeriod)
 	w("- Harness: %d namespaces, %d workers creating/patching/deleting, raw path on %d workers; idle window %s",
 		r.Settings.Namespaces, r.Settings.CreateWorkers, r.Settings.RawWorkers, r.Settings.IdleWindow)
@@ -318,6 +349,14 @@ func (b *bench) markdown() string {
 		w("| %s | Hydra requests until idle | %s |", run.Phase, countsText(run.Hydra, 1))
 		w("| %s | API requests until idle | %s |", run.Phase, apiText(run.API, 1))
 		w("| %s | CPU seconds, start → idle detected | %s |", run.Phase, cpuText(run.CPU, r.Machine.NProc))
+	}
+	if d := r.IdleDefault; d != nil && d.WindowSeconds > 0 {
+		w("| idle, default flags | window | %.1f s, %d %s (one every %.1f s) after the restart was idle (%.1f s after its start); flags `%s` |",
+			d.WindowSeconds, d.Scans, plural(d.Scans, "scan", "scans"), d.ScanIntervalSeconds, d.StartToIdleSeconds, displayArgs(d.Args))
+		w("| idle, default flags | Hydra requests | **%.1f per minute**; %.1f per scan; in the window %s |", d.HydraPerMinute, d.HydraRequestsPerScan, countsText(d.Hydra, 1))
+		w("| idle, default flags | API requests in the window | %s |", apiText(d.API, 1))
+		w("| idle, default flags | operator CPU | **%.2f%% of one core** (Hydra %.2f%%) |", d.OperatorCorePercent, d.HydraCorePercent)
+		w("| idle, default flags | CPU seconds | %s |", cpuText(d.CPU, r.Machine.NProc))
 	}
 	if r.UnrelatedSecretsSeconds > 0 {
 		w("| unrelated Secrets | %d × %d bytes in %d namespaces, created while the operator was stopped | %.1f s |", r.Settings.UnrelatedSecrets, r.Settings.UnrelatedSecretBytes, r.Settings.UnrelatedNamespaces, r.UnrelatedSecretsSeconds)
