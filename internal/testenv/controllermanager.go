@@ -8,8 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
@@ -33,11 +31,7 @@ type ControllerManagerOptions struct {
 
 // ControllerManager is a running kube-controller-manager with only some controllers.
 type ControllerManager struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-
-	mu      sync.Mutex
-	waitErr error
+	*process
 }
 
 // ControllerManagerPath is where hack/testbins.sh installs kube-controller-manager: in the
@@ -73,54 +67,12 @@ func StartControllerManager(opts ControllerManagerOptions) (*ControllerManager, 
 		// token signing configured for per-controller identities.
 		"--use-service-account-credentials=false",
 	}
-	cmd := exec.Command(opts.Bin, args...)
-	out := opts.Log
-	if out == nil {
-		out = io.Discard
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, out of reach of a terminal's Ctrl-C, stopped by Stop; killed if the
-	// parent dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(exec.Command(opts.Bin, args...), opts.Log)
+	if err != nil {
 		return nil, fmt.Errorf("starting kube-controller-manager: %w", err)
 	}
-	m := &ControllerManager{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		err := cmd.Wait()
-		m.mu.Lock()
-		m.waitErr = err
-		m.mu.Unlock()
-		close(m.done)
-	}()
-	return m, nil
+	return &ControllerManager{process: p}, nil
 }
-
-// Done is closed when the process has exited.
-func (m *ControllerManager) Done() <-chan struct{} { return m.done }
-
-// ExitErr is the process's exit error once Done is closed.
-func (m *ControllerManager) ExitErr() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.waitErr
-}
-
-// Pid is the process ID.
-func (m *ControllerManager) Pid() int { return m.cmd.Process.Pid }
 
 // Stop sends SIGTERM, then SIGKILL to the process group after 10 seconds, and waits for the exit.
-func (m *ControllerManager) Stop() {
-	select {
-	case <-m.done:
-		return
-	default:
-	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-m.done
-	}
-}
+func (m *ControllerManager) Stop() { m.stop(10 * time.Second) }

@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
 )
 
@@ -76,10 +74,7 @@ type Operator struct {
 	probePort   int
 	metricsPort int // 0: disabled
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error
+	*process
 }
 
 // StartOperator starts the operator binary as a separate process and waits until its
@@ -117,25 +112,9 @@ func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error)
 	if opts.Kubeconfig != "" {
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+opts.Kubeconfig)
 	}
-	out := opts.Log
-	if out == nil {
-		out = io.Discard
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, so a terminal's Ctrl-C reaches only the parent, which stops the
-	// operator in order; and killed with the parent if the parent dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if o.process, err = startProcess(cmd, opts.Log); err != nil {
 		return nil, fmt.Errorf("starting the operator: %w", err)
 	}
-	o.cmd, o.done = cmd, make(chan struct{})
-	go func() {
-		err := cmd.Wait()
-		o.mu.Lock()
-		o.waitErr = err
-		o.mu.Unlock()
-		close(o.done)
-	}()
 	if err := o.waitReady(ctx); err != nil {
 		o.Stop()
 		return nil, err
@@ -177,32 +156,6 @@ func (o *Operator) MetricsURL() string {
 	return fmt.Sprintf("http://127.0.0.1:%d/metrics", o.metricsPort)
 }
 
-// Done is closed when the process has exited.
-func (o *Operator) Done() <-chan struct{} { return o.done }
-
-// ExitErr is the process's exit error once Done is closed (nil for exit status 0).
-func (o *Operator) ExitErr() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.waitErr
-}
-
-// Pid is the operator's process ID.
-func (o *Operator) Pid() int { return o.cmd.Process.Pid }
-
 // Stop sends SIGTERM, which the operator handles by shutting down cleanly, and SIGKILL to the
 // process group if it has not exited within 15 seconds. It waits for the exit.
-func (o *Operator) Stop() {
-	select {
-	case <-o.done:
-		return
-	default:
-	}
-	_ = o.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-o.done:
-	case <-time.After(15 * time.Second):
-		_ = syscall.Kill(-o.cmd.Process.Pid, syscall.SIGKILL)
-		<-o.done
-	}
-}
+func (o *Operator) Stop() { o.stop(15 * time.Second) }
