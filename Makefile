@@ -36,21 +36,29 @@ help: ## Show this help.
 
 ##@ Development
 
+# The Helm chart's copies of the generated files: its crds/ (Helm installs CRDs from there) and
+# the manager's rules, which its templates read. Copied here so they never drift from config/;
+# `make verify` fails when a copy is stale and TestChart* in the e2e tier compares them.
+CHART_DIR ?= charts/oauth2-client-operator
+
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD and RBAC manifests.
+manifests: $(CONTROLLER_GEN) ## Generate the CRD and RBAC manifests, and the Helm chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/...;./controllers/...;./internal/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac/manager
+	rm -f $(CHART_DIR)/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
+	cp config/rbac/manager/role.yaml $(CHART_DIR)/files/manager-role.yaml
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: verify
-verify: generate manifests ## Fail when generated files or go.mod are stale, or the package map is broken.
+verify: generate manifests ## Fail when generated files (the Helm chart's copies too) or go.mod are stale, or the package map is broken.
 	go test -count=1 ./internal/architecture/
 	go mod tidy
-	@if [ -n "$$(git status --porcelain -- api config go.mod go.sum)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config $(CHART_DIR) go.mod go.sum)" ]; then \
 		echo "Generated files are stale; run 'make generate manifests' and 'go mod tidy' and commit:"; \
-		git status --porcelain -- api config go.mod go.sum; git --no-pager diff --stat -- api config go.mod go.sum; exit 1; fi
+		git status --porcelain -- api config $(CHART_DIR) go.mod go.sum; git --no-pager diff --stat -- api config $(CHART_DIR) go.mod go.sum; exit 1; fi
 
 .PHONY: fmt
 fmt: ## Run go fmt.
