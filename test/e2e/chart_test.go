@@ -260,10 +260,8 @@ func TestChart(t *testing.T) {
 
 	for _, row := range chartRows {
 		t.Run(row.name, func(t *testing.T) {
-			vals := readValues(t, row.values)
-			lintChart(t, vals, kube)
-			rel := cmp.Or(row.release, chartRelease)
-			manifest, err := renderChart(ch, rel, vals, kube)
+			lintChart(t, row.values, kube)
+			manifest, err := renderChart(ch, cmp.Or(row.release, chartRelease), row.values, kube)
 			if err != nil {
 				t.Fatalf("rendering: %v", err)
 			}
@@ -282,7 +280,7 @@ func TestChart(t *testing.T) {
 
 	t.Run("refused values", func(t *testing.T) {
 		for _, r := range chartRefusals {
-			_, err := renderChart(ch, chartRelease, readValues(t, r.values), kube)
+			_, err := renderChart(ch, chartRelease, r.values, kube)
 			if err == nil || !strings.Contains(err.Error(), r.want) {
 				t.Errorf("%s: want an error mentioning %q, got %v", r.name, r.want, err)
 			}
@@ -296,7 +294,7 @@ func TestChart(t *testing.T) {
 			{"capabilities kept", "securityContext:\n  capabilities: null\n", "capabilities"},
 			{"root allowed", "securityContext:\n  runAsNonRoot: null\npodSecurityContext:\n  runAsNonRoot: false\n", "runAsNonRoot"},
 		} {
-			manifest, err := renderChart(ch, chartRelease, readValues(t, w.values), kube)
+			manifest, err := renderChart(ch, chartRelease, w.values, kube)
 			if err != nil {
 				t.Fatalf("%s: %v", w.name, err)
 			}
@@ -323,7 +321,7 @@ func TestChart(t *testing.T) {
 			tampered.Files = append(tampered.Files, f)
 		}
 		for _, values := range []string{"", "watchNamespaces: [chart-apps]\n"} {
-			manifest, err := renderChart(&tampered, chartRelease, readValues(t, values), kube)
+			manifest, err := renderChart(&tampered, chartRelease, values, kube)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -424,15 +422,6 @@ func loadChart(t *testing.T) *chart.Chart {
 	return ch
 }
 
-func readValues(t *testing.T, values string) map[string]any {
-	t.Helper()
-	vals, err := common.ReadValues([]byte(values))
-	if err != nil {
-		t.Fatalf("values %q: %v", values, err)
-	}
-	return vals
-}
-
 // serverKubeVersion is the test API server's version, for the chart's kubeVersion constraint and
 // .Capabilities, as `helm install` would learn it from the cluster.
 func serverKubeVersion(t *testing.T) *common.KubeVersion {
@@ -450,9 +439,15 @@ func serverKubeVersion(t *testing.T) *common.KubeVersion {
 	return kv
 }
 
-// renderChart renders the chart as `helm install --dry-run=client --include-crds` does: values
-// merged over values.yaml and checked against values.schema.json, CRDs from crds/ first.
-func renderChart(ch *chart.Chart, releaseName string, vals map[string]any, kube *common.KubeVersion) (string, error) {
+// renderChart renders the chart as `helm install --dry-run=client --include-crds -f values`
+// does: values merged over values.yaml and checked against values.schema.json, CRDs from crds/
+// first. It parses the values itself because Helm's merge consumes the map it is given (a null
+// that removes a default is deleted from it), so a map can't serve two calls.
+func renderChart(ch *chart.Chart, releaseName, values string, kube *common.KubeVersion) (string, error) {
+	vals, err := common.ReadValues([]byte(values))
+	if err != nil {
+		return "", fmt.Errorf("values %q: %w", values, err)
+	}
 	install := action.NewInstall(action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler)))
 	install.DryRunStrategy = action.DryRunClient
 	install.ReleaseName = releaseName
@@ -473,9 +468,13 @@ func renderChart(ch *chart.Chart, releaseName string, vals map[string]any, kube 
 	return rel.Manifest, nil
 }
 
-// lintChart runs `helm lint --strict` with the values: warnings fail too.
-func lintChart(t *testing.T, vals map[string]any, kube *common.KubeVersion) {
+// lintChart runs `helm lint --strict -f values`: warnings fail too.
+func lintChart(t *testing.T, values string, kube *common.KubeVersion) {
 	t.Helper()
+	vals, err := common.ReadValues([]byte(values))
+	if err != nil {
+		t.Fatalf("values %q: %v", values, err)
+	}
 	lint := action.NewLint()
 	lint.Strict = true
 	lint.Namespace = chartNamespace

@@ -53,3 +53,15 @@ which controller-gen generates from the +kubebuilder:rbac markers on the reconci
 {{- end -}}
 {{- toYaml $role.rules -}}
 {{- end -}}
+
+{{/*
+The metrics Service. A Service's name is a DNS label of at most 63 characters, so a long release
+name gets the shorter suffix -metrics instead of the bundle's -controller-manager-metrics-service.
+*/}}
+{{- define "oauth2-client-operator.metricsServiceName" -}}
+{{- $name := printf "%s-controller-manager-metrics-service" (include "oauth2-client-operator.fullname" .) -}}
+{{- if gt (len $name) 63 -}}
+{{- $name = printf "%s-metrics" (include "oauth2-client-operator.fullname" .) -}}
+{{- end -}}
+{{- $name -}}
+{{- end -}}
