@@ -707,4 +707,7 @@ spec:
 `
 	kubectl(t, "apply", "--server-side", "-f", writeManifest(t, "servicemonitor-crd.yaml", crd))
 	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/servicemonitors.monitoring.coreos.com")
+	t.Cleanup(func() {
+		kubectl(t, "delete", "--ignore-not-found", "--wait=false", "crd/servicemonitors.monitoring.coreos.com")
+	})
 }
