@@ -712,3 +712,70 @@ spec:
 		kubectl(t, "delete", "--ignore-not-found", "--wait=false", "crd/servicemonitors.monitoring.coreos.com")
 	})
 }
+
+// TestChartValuesAreDocumented checks that values.yaml documents every top-level value: a
+// comment right above the key, in its block's first line, or above the group of keys it
+// starts (keys on consecutive lines, such as podAnnotations and podLabels); and that
+// values.schema.json describes each of them, so none escapes the schema's checks.
+func TestChartValuesAreDocumented(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(moduleRoot, chartPath, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range undocumentedValues(string(raw)) {
+		t.Errorf("values.yaml: %s has no comment", key)
+	}
+	t.Run("an undocumented value is caught", func(t *testing.T) {
+		if got := undocumentedValues("# documented\na: 1\nb: 2\n\nc: 3\nd:\n  # documented\n  e: 1\n"); !slices.Equal(got, []string{"c"}) {
+			t.Errorf("undocumented %q, want [c]", got)
+		}
+	})
+
+	var values map[string]any
+	if err := yaml.Unmarshal(raw, &values); err != nil {
+		t.Fatal(err)
+	}
+	schemaRaw, err := os.ReadFile(filepath.Join(moduleRoot, chartPath, "values.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(schemaRaw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	for key := range values {
+		if _, ok := schema.Properties[key]; !ok {
+			t.Errorf("values.schema.json does not describe %s", key)
+		}
+	}
+	for key := range schema.Properties {
+		if _, ok := values[key]; !ok {
+			t.Errorf("values.schema.json describes %s, which values.yaml lacks", key)
+		}
+	}
+}
+
+// undocumentedValues lists the top-level keys of a values file that no comment describes.
+func undocumentedValues(values string) []string {
+	lines := strings.Split(values, "\n")
+	var missing []string
+	// Whether the line before is a top-level key that is documented: a key right after it
+	// belongs to its group (podAnnotations, podLabels).
+	groupDocumented := false
+	for i, line := range lines {
+		isKey := line != "" && line[0] != ' ' && line[0] != '#' && line[0] != '-' && strings.Contains(line, ":")
+		if !isKey {
+			groupDocumented = false
+			continue
+		}
+		above := i > 0 && strings.HasPrefix(lines[i-1], "#")
+		firstChild := i+1 < len(lines) && strings.HasPrefix(lines[i+1], " ") && strings.HasPrefix(strings.TrimSpace(lines[i+1]), "#")
+		groupDocumented = above || firstChild || groupDocumented
+		if !groupDocumented {
+			missing = append(missing, strings.SplitN(line, ":", 2)[0])
+		}
+	}
+	return missing
+}
