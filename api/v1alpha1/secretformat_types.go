@@ -7,14 +7,14 @@ package v1alpha1
 type SecretFormat string
 
 const (
-	// SecretFormatDefault: an Opaque Secret with client_id and client_secret (renamed by
+	// SecretFormatDefault is an Opaque Secret with client_id and client_secret (renamed by
 	// clientIDKey and clientSecretKey), and the endpoint keys with includeEndpoints.
 	SecretFormatDefault SecretFormat = "Default"
-	// SecretFormatServiceBinding: a Service Binding (servicebinding.io) Secret of type
+	// SecretFormatServiceBinding is a Service Binding (servicebinding.io) Secret of type
 	// servicebinding.io/oauth2 with the keys Spring Cloud Bindings maps to a Spring Security
 	// OAuth2 client registration.
 	SecretFormatServiceBinding SecretFormat = "ServiceBinding"
-	// SecretFormatOAuth2Proxy: an Opaque Secret of OAUTH2_PROXY_* variables for oauth2-proxy's
+	// SecretFormatOAuth2Proxy is an Opaque Secret of OAUTH2_PROXY_* variables for oauth2-proxy's
 	// envFrom, with a generated cookie secret.
 	SecretFormatOAuth2Proxy SecretFormat = "OAuth2Proxy"
 )
