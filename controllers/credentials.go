@@ -77,7 +77,11 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 			creds.ClientSecret, secretFrom = generated, ""
 		}
 	}
-	desired := secrets.Render(creds, obj.Spec.SecretTemplate, r.Endpoints, r.FingerprintKey)
+	src, err := r.secretSource(obj, creds, existing)
+	if err != nil {
+		return creds, err
+	}
+	desired := secrets.Render(src, r.FingerprintKey)
 	owner := ownerRef(obj)
 	if !secrets.NeedsWrite(existing, desired, obj.Spec.SecretTemplate, owner) {
 		return creds, nil
@@ -94,6 +98,22 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 	}
 	r.reportSecretWrite(ctx, obj, existing, creds, desired, secretFrom)
 	return creds, nil
+}
+
+// secretSource is what the managed Secret is rendered from. An oauth2-proxy cookie secret is
+// kept from the existing Secret: a new one would sign every user out.
+func (r *OAuth2ClientReconciler) secretSource(obj *v1alpha1.OAuth2Client, creds secrets.Credentials, existing *corev1.Secret) (secrets.Source, error) {
+	src := secrets.Source{Credentials: creds, Spec: &obj.Spec, Endpoints: r.Endpoints}
+	if secrets.FormatOf(obj.Spec.SecretTemplate) != v1alpha1.SecretFormatOAuth2Proxy {
+		return src, nil
+	}
+	var current string
+	if existing != nil {
+		current = string(existing.Data[secrets.OAuth2ProxyCookieSecretKey])
+	}
+	var err error
+	src.CookieSecret, err = secrets.KeepCookieSecret(current)
+	return src, err
 }
 
 // storedSecret returns the client secret the operator's Secret holds and the key it is under:

@@ -108,7 +108,11 @@ func (r *OAuth2ClientReconciler) releaseSecret(ctx context.Context, obj *v1alpha
 	if err != nil || s == nil || !isManagedSecret(s, obj) || checkSecretOwner(s, obj) != nil {
 		return err
 	}
-	desired := secrets.Render(secrets.Read(s, obj.Spec.SecretTemplate), obj.Spec.SecretTemplate, r.Endpoints, r.FingerprintKey)
+	src, err := r.secretSource(obj, secrets.Read(s, obj.Spec.SecretTemplate), s)
+	if err != nil {
+		return err
+	}
+	desired := secrets.Render(src, r.FingerprintKey)
 	// Recorded so that only this resource, re-created under the same name, may take it over.
 	desired.Annotations[v1alpha1.ReleasedByAnnotation] = obj.Name
 	ac := secrets.ApplyConfiguration(obj.Namespace, s.Name, desired, nil)

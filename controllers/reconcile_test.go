@@ -420,6 +420,57 @@ func TestReconcileDecisions(t *testing.T) {
 			}
 		},
 	}, {
+		name: "format ServiceBinding: a servicebinding.io/oauth2 Secret whose client-id and client-secret Hydra accepts",
+		obj: resource("shop", "svc", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.SecretTemplate = &v1alpha1.SecretTemplate{Format: v1alpha1.SecretFormatServiceBinding}
+		}),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			s := w.secret("shop", "svc")
+			id, secret := string(s.Data["client-id"]), string(s.Data["client-secret"])
+			if s.Type != "servicebinding.io/oauth2" || string(s.Data["type"]) != "oauth2" || string(s.Data["provider"]) != "hydra" {
+				t.Fatalf("type %q, binding type %q, provider %q", s.Type, s.Data["type"], s.Data["provider"])
+			}
+			if _, has := s.Data["client_id"]; has || !w.hydra.SecretMatches(id, secret) {
+				t.Fatalf("keys %v; Hydra accepts client-id and client-secret: %t", slices.Sorted(maps.Keys(s.Data)), w.hydra.SecretMatches(id, secret))
+			}
+		},
+	}, {
+		name: "format OAuth2Proxy: the cookie secret survives a new client secret and a release",
+		obj: resource("shop", "svc", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.SecretTemplate = &v1alpha1.SecretTemplate{Format: v1alpha1.SecretFormatOAuth2Proxy}
+			o.Spec.DeletionPolicy = v1alpha1.DeletionPolicyOrphan
+		}),
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			s := w.secret("shop", "svc")
+			cookie, old := string(s.Data["OAUTH2_PROXY_COOKIE_SECRET"]), string(s.Data["OAUTH2_PROXY_CLIENT_SECRET"])
+			if len(cookie) != 43 || string(s.Data["OAUTH2_PROXY_PROVIDER"]) != "oidc" {
+				t.Fatalf("cookie secret of %d characters, provider %q", len(cookie), s.Data["OAUTH2_PROXY_PROVIDER"])
+			}
+			delete(s.Data, "OAUTH2_PROXY_CLIENT_SECRET")
+			if err := w.k8s.Update(context.Background(), s); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			s = w.secret("shop", "svc")
+			fresh := string(s.Data["OAUTH2_PROXY_CLIENT_SECRET"])
+			if fresh == old || !w.hydra.SecretMatches(string(s.Data["OAUTH2_PROXY_CLIENT_ID"]), fresh) {
+				t.Fatal("Hydra does not hold the new client secret")
+			}
+			if got := string(s.Data["OAUTH2_PROXY_COOKIE_SECRET"]); got != cookie {
+				t.Fatal("a new client secret changed the cookie secret: every oauth2-proxy session would end")
+			}
+			deleteAndReconcile(t, w, obj)
+			if got := string(w.secret("shop", "svc").Data["OAUTH2_PROXY_COOKIE_SECRET"]); got != cookie {
+				t.Fatal("releasing the Secret changed the cookie secret")
+			}
+		},
+	}, {
 		name: "a Secret the operator did not write is not read without the opt-in",
 		obj:  resource("shop", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.SecretName = "db" }),
 		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {

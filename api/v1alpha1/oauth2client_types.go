@@ -67,6 +67,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.tokenEndpointAuthMethod) || self.tokenEndpointAuthMethod != 'private_key_jwt' || has(self.jwksURI) || has(self.jwks)",message="tokenEndpointAuthMethod private_key_jwt needs the client's public keys: set jwksURI or jwks"
 // +kubebuilder:validation:XValidation:rule="!(has(self.jwksURI) && has(self.jwks))",message="set either jwksURI or jwks, not both"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.clientID) == has(self.clientID) && (!has(self.clientID) || self.clientID == oldSelf.clientID)",message="clientID is immutable: it cannot be added, changed or removed once the resource exists; create a new resource instead"
+// +kubebuilder:validation:XValidation:rule="(has(self.secretTemplate) && has(self.secretTemplate.format) ? self.secretTemplate.format : 'Default') == (has(oldSelf.secretTemplate) && has(oldSelf.secretTemplate.format) ? oldSelf.secretTemplate.format : 'Default')",message="secretTemplate.format cannot be changed once the resource exists: a Secret's type is immutable, and the formats differ in type and keys; to change it, delete and re-create the OAuth2Client (a new Secret is written in the new format)"
 // +kubebuilder:validation:XValidation:rule="!has(self.responseTypes) || !self.responseTypes.exists(r, r.contains('code')) || (has(self.grantTypes) && 'authorization_code' in self.grantTypes)",message="responseTypes containing code need authorization_code in grantTypes"
 type OAuth2ClientSpec struct {
 	// clientID is the OAuth2 client_id to register. Leave it unset to let the operator choose one
@@ -393,6 +394,9 @@ type LabelValue string
 // SecretTemplate shapes the Secret that holds the client's credentials.
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.clientIDKey) ? self.clientIDKey : 'client_id') != (has(self.clientSecretKey) ? self.clientSecretKey : 'client_secret')",message="clientIDKey and clientSecretKey must name different Secret keys (unset, they are client_id and client_secret): the client ID and the secret cannot share one key"
+// +kubebuilder:validation:XValidation:rule="!has(self.format) || self.format == 'Default' || !(has(self.clientIDKey) || has(self.clientSecretKey))",message="clientIDKey and clientSecretKey apply to format Default only: the ServiceBinding and OAuth2Proxy formats use the key names their consumers read; remove them or use format Default"
+// +kubebuilder:validation:XValidation:rule="!has(self.format) || self.format == 'Default' || !has(self.includeEndpoints) || !self.includeEndpoints",message="includeEndpoints applies to format Default only: the ServiceBinding and OAuth2Proxy formats always include the endpoints their consumers read; remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.serviceBinding) || (has(self.format) && self.format == 'ServiceBinding')",message="serviceBinding applies to format ServiceBinding only; set format: ServiceBinding or remove serviceBinding"
 type SecretTemplate struct {
 	// labels to put on the Secret. The resource's own labels are never copied. At most 64.
 	// Each key is a valid label key: an optional prefix, a DNS subdomain of at most 253
@@ -443,9 +447,23 @@ type SecretTemplate struct {
 	ClientSecretKey string `json:"clientSecretKey,omitempty"`
 
 	// includeEndpoints adds the keys issuer_url, token_endpoint, authorization_endpoint and
-	// jwks_uri with the authorization server's public endpoints.
+	// jwks_uri with the authorization server's public endpoints. Format Default only: the other
+	// formats always include the endpoints their consumers read.
 	// +optional
 	IncludeEndpoints bool `json:"includeEndpoints,omitempty"`
+
+	// format is the Secret's layout. Default: client_id and client_secret in an Opaque Secret.
+	// ServiceBinding: a servicebinding.io/oauth2 Secret that Spring Boot applications read
+	// through Spring Cloud Bindings (client-id, client-secret, issuer-uri, token-uri, ...).
+	// OAuth2Proxy: OAUTH2_PROXY_* variables and a generated cookie secret for oauth2-proxy's
+	// envFrom. It cannot be changed after creation (a Secret's type is immutable).
+	// +optional
+	// +kubebuilder:default=Default
+	Format SecretFormat `json:"format,omitempty"`
+
+	// serviceBinding shapes a Secret of format ServiceBinding.
+	// +optional
+	ServiceBinding *ServiceBindingOptions `json:"serviceBinding,omitempty"`
 }
 
 // OAuth2ClientStatus is what the operator last observed and did.

@@ -45,7 +45,7 @@ var mayImport = map[string][]string{
 	"hack/runlocal":         {"internal/testenv", "internal/loginapp"},
 	"test/bench":            {"api/v1alpha1", "internal/testenv"},
 	"test/bench/apicost":    {"api/v1alpha1", "internal/testenv"},
-	"test/e2e":              {"api/v1alpha1", "internal/testenv", "internal/hydra", "internal/loginapp"},
+	"test/e2e":              {"api/v1alpha1", "internal/testenv", "internal/hydra", "internal/loginapp", "internal/secrets"},
 	"test/fault":            {"api/v1alpha1", "internal/testenv", "internal/hydra"},
 	"internal/architecture": {},
 }

@@ -105,8 +105,15 @@ func EndpointsFromPublicURL(publicURL string) Endpoints {
 	}
 }
 
-// KeyNames returns the Secret keys for the client ID and secret.
+// KeyNames returns the Secret keys for the client ID and secret: the format's own, or for format
+// Default the template's key names.
 func KeyNames(t *v1alpha1.SecretTemplate) (idKey, secretKey string) {
+	switch FormatOf(t) {
+	case v1alpha1.SecretFormatServiceBinding:
+		return BindingClientIDKey, BindingClientSecretKey
+	case v1alpha1.SecretFormatOAuth2Proxy:
+		return OAuth2ProxyClientIDKey, OAuth2ProxyClientSecretKey
+	}
 	idKey, secretKey = DefaultClientIDKey, DefaultClientSecretKey
 	if t != nil && t.ClientIDKey != "" {
 		idKey = t.ClientIDKey
@@ -145,18 +152,40 @@ func FindWritten(s *corev1.Secret, clientID string, key []byte) (secret, dataKey
 
 // Desired is the content the operator wants in a Secret it manages.
 type Desired struct {
+	Type        corev1.SecretType
 	Data        map[string][]byte
 	Labels      map[string]string
 	Annotations map[string]string
 }
 
-// Render computes the managed Secret's content for the credentials and template. The
-// resource's own labels and annotations are never copied: Argo CD's tracking label on the
-// resource would otherwise make Argo CD prune the Secret.
-// key is the installation's fingerprint key, for the credentials-hash annotation.
-func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints, key []byte) Desired {
+// Source is what a managed Secret is rendered from.
+type Source struct {
+	Credentials Credentials
+	// Spec is the resource's spec: its secretTemplate, and for format ServiceBinding the grant
+	// types, scopes and redirect URIs that go into the binding. nil is an empty spec.
+	Spec      *v1alpha1.OAuth2ClientSpec
+	Endpoints Endpoints
+	// CookieSecret is oauth2-proxy's cookie secret, for format OAuth2Proxy only: the one the
+	// Secret holds (KeepCookieSecret), so that sessions survive, or a new one.
+	CookieSecret string
+}
+
+func (src Source) spec() *v1alpha1.OAuth2ClientSpec {
+	if src.Spec == nil {
+		return &v1alpha1.OAuth2ClientSpec{}
+	}
+	return src.Spec
+}
+
+// Render computes the managed Secret's content. The resource's own labels and annotations are
+// never copied: Argo CD's tracking label on the resource would otherwise make Argo CD prune the
+// Secret. key is the installation's fingerprint key, for the credentials-hash annotation.
+func Render(src Source, key []byte) Desired {
+	c, t := src.Credentials, src.spec().SecretTemplate
+	format := FormatOf(t)
 	idKey, secretKey := KeyNames(t)
 	d := Desired{
+		Type:        secretType(format),
 		Data:        map[string][]byte{idKey: []byte(c.ClientID)},
 		Labels:      map[string]string{},
 		Annotations: map[string]string{},
@@ -169,11 +198,21 @@ func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints, key []byte)
 			d.Labels[k] = string(v)
 		}
 		maps.Copy(d.Annotations, t.Annotations)
-		if t.IncludeEndpoints && ep.Issuer != "" {
-			d.Data[IssuerURLKey] = []byte(ep.Issuer)
-			d.Data[TokenEndpointKey] = []byte(ep.Token)
-			d.Data[AuthorizationEndpointKey] = []byte(ep.Authorization)
-			d.Data[JWKSURIKey] = []byte(ep.JWKS)
+	}
+	var extra map[string]string
+	switch {
+	case format == v1alpha1.SecretFormatServiceBinding:
+		extra = serviceBindingData(src)
+	case format == v1alpha1.SecretFormatOAuth2Proxy:
+		extra = oauth2ProxyData(src)
+	case t != nil && t.IncludeEndpoints:
+		ep := src.Endpoints
+		extra = map[string]string{IssuerURLKey: ep.Issuer, TokenEndpointKey: ep.Token,
+			AuthorizationEndpointKey: ep.Authorization, JWKSURIKey: ep.JWKS}
+	}
+	for k, v := range extra {
+		if v != "" {
+			d.Data[k] = []byte(v)
 		}
 	}
 	// Set last, so a template can't override what the operator relies on.
@@ -186,15 +225,15 @@ func Render(c Credentials, t *v1alpha1.SecretTemplate, ep Endpoints, key []byte)
 // one the desired content lacks needs a write to remove it (server-side apply drops it).
 func operatorKeys(t *v1alpha1.SecretTemplate) []string {
 	idKey, secretKey := KeyNames(t)
-	return []string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey,
-		IssuerURLKey, TokenEndpointKey, AuthorizationEndpointKey, JWKSURIKey}
+	return append([]string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey}, formatKeys(FormatOf(t))...)
 }
 
 // NeedsWrite reports whether the existing managed Secret differs from the desired content or
 // lacks the controller reference, so that a reconcile with nothing to do writes nothing.
 // Labels, annotations and keys others added are not a reason to write: they survive apply.
 func NeedsWrite(existing *corev1.Secret, d Desired, t *v1alpha1.SecretTemplate, owner metav1.OwnerReference) bool {
-	if existing == nil {
+	if existing == nil || typeOrOpaque(existing.Type) != d.Type {
+		// A type that differs can't be changed by a write; the write's refusal says so.
 		return true
 	}
 	for k, v := range d.Data {
@@ -228,7 +267,7 @@ func NeedsWrite(existing *corev1.Secret, d Desired, t *v1alpha1.SecretTemplate, 
 // the Secret is being released (deletionPolicy Orphan), so that it outlives the resource.
 func ApplyConfiguration(namespace, name string, d Desired, owner *metav1.OwnerReference) *corev1ac.SecretApplyConfiguration {
 	ac := corev1ac.Secret(name, namespace).
-		WithType(corev1.SecretTypeOpaque).
+		WithType(d.Type).
 		WithLabels(d.Labels).
 		WithAnnotations(d.Annotations).
 		WithData(d.Data)
@@ -238,4 +277,12 @@ func ApplyConfiguration(namespace, name string, d Desired, owner *metav1.OwnerRe
 			WithController(true).WithBlockOwnerDeletion(true))
 	}
 	return ac
+}
+
+// typeOrOpaque is a Secret's type as the API server defaults it.
+func typeOrOpaque(t corev1.SecretType) corev1.SecretType {
+	if t == "" {
+		return corev1.SecretTypeOpaque
+	}
+	return t
 }

@@ -97,7 +97,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := Render(tc.creds, tc.template, ep, testKey)
+			d := Render(Source{Credentials: tc.creds, Spec: &v1alpha1.OAuth2ClientSpec{SecretTemplate: tc.template}, Endpoints: ep}, testKey)
 			var keys []string
 			for k := range d.Data {
 				keys = append(keys, k)
@@ -115,7 +115,7 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
-	if got := string(Render(creds, &v1alpha1.SecretTemplate{IncludeEndpoints: true}, ep, testKey).Data[TokenEndpointKey]); got != "https://auth.example.com/oauth2/token" {
+	if got := string(Render(Source{Credentials: creds, Spec: &v1alpha1.OAuth2ClientSpec{SecretTemplate: &v1alpha1.SecretTemplate{IncludeEndpoints: true}}, Endpoints: ep}, testKey).Data[TokenEndpointKey]); got != "https://auth.example.com/oauth2/token" {
 		t.Fatalf("token endpoint %q", got)
 	}
 }
@@ -123,7 +123,7 @@ func TestRender(t *testing.T) {
 func TestNeedsWrite(t *testing.T) {
 	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "OAuth2Client", Name: "app", UID: "uid-1", Controller: ptr.To(true)}
 	creds := Credentials{ClientID: "id", ClientSecret: "secret"}
-	desired := Render(creds, nil, Endpoints{}, testKey)
+	desired := Render(Source{Credentials: creds}, testKey)
 	current := func(mutate func(*corev1.Secret)) *corev1.Secret {
 		s := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{
@@ -164,7 +164,7 @@ func TestNeedsWrite(t *testing.T) {
 			}
 		})
 	}
-	public := Render(Credentials{ClientID: "id"}, nil, Endpoints{}, testKey)
+	public := Render(Source{Credentials: Credentials{ClientID: "id"}}, testKey)
 	if !NeedsWrite(current(func(*corev1.Secret) {}), public, nil, owner) {
 		t.Fatal("a client_secret left over after switching to a public client must be removed")
 	}
@@ -181,7 +181,7 @@ func sorted(s []string) []string {
 func TestFindWritten(t *testing.T) {
 	key := []byte("fingerprint-key")
 	creds := Credentials{ClientID: "shop.svc", ClientSecret: "the-written-secret"}
-	written := Render(creds, nil, Endpoints{}, key)
+	written := Render(Source{Credentials: creds}, key)
 	secret := func(data map[string]string, annotations map[string]string) *corev1.Secret {
 		s := &corev1.Secret{Data: map[string][]byte{}}
 		s.Annotations = annotations

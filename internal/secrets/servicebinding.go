@@ -24,6 +24,7 @@ const (
 	BindingAuthorizationGrantKey   = "authorization-grant-type"
 	BindingRedirectURIKey          = "redirect-uri"
 	BindingScopeKey                = "scope"
+	BindingClientNameKey           = "client-name"
 	BindingTypeOAuth2              = "oauth2"
 	ServiceBindingSecretTypeOAuth2 = "servicebinding.io/oauth2"
 )

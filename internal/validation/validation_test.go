@@ -3,6 +3,7 @@ package validation
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -63,6 +64,40 @@ func TestClientIDImmutable(t *testing.T) {
 	}
 	if errs := v.Validate(context.Background(), spec("a"), spec("a")); len(errs) > 0 {
 		t.Errorf("an unchanged clientID was refused: %v", errs)
+	}
+}
+
+// TestSecretFormatImmutable: the Secret's type can't change, so neither can the format; a
+// template added or removed without changing the format (Default either way) is accepted.
+func TestSecretFormatImmutable(t *testing.T) {
+	v := newValidator(t)
+	spec := func(format string) map[string]interface{} {
+		s := map[string]interface{}{"grantTypes": []interface{}{"client_credentials"}}
+		switch format {
+		case "":
+		case "{}":
+			s["secretTemplate"] = map[string]interface{}{}
+		default:
+			s["secretTemplate"] = map[string]interface{}{"format": format}
+		}
+		return Object("x", s)
+	}
+	for _, tc := range []struct {
+		from, to string
+		refused  bool
+	}{
+		{"Default", "ServiceBinding", true},
+		{"OAuth2Proxy", "Default", true},
+		{"", "OAuth2Proxy", true},
+		{"ServiceBinding", "", true},
+		{"", "Default", false},
+		{"{}", "", false},
+		{"OAuth2Proxy", "OAuth2Proxy", false},
+	} {
+		errs := v.Validate(context.Background(), spec(tc.to), spec(tc.from))
+		if refused := strings.Contains(fmt.Sprint(errs), "secretTemplate.format cannot be changed"); refused != tc.refused || (!tc.refused && len(errs) > 0) {
+			t.Errorf("format %q -> %q: refused %t, want %t: %v", tc.from, tc.to, refused, tc.refused, errs)
+		}
 	}
 }
 

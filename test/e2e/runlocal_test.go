@@ -58,7 +58,7 @@ func TestRunLocal(t *testing.T) {
 			env["ISSUER"], env["HYDRA_PUBLIC_URL"], env["LOGIN_APP_URL"], wantIssuer, wantLogin)
 	}
 	k := runLocalKubectl{kubeconfig: env["KUBECONFIG"], bin: filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl")}
-	for _, name := range []string{"example-service", "example-spa", "example-webapp"} {
+	for _, name := range []string{"example-service", "example-spa", "example-webapp", "example-spring", "example-oauth2-proxy"} {
 		k.waitReady(t, "default", name)
 	}
 
