@@ -67,6 +67,7 @@ func Build(o Options) (v1.Image, error) {
 	base, err = mutate.ConfigFile(base, &v1.ConfigFile{
 		Architecture: o.Arch,
 		OS:           o.OS,
+		RootFS:       v1.RootFS{Type: "layers"}, // mutate.Append adds the diff IDs
 		Config: v1.Config{
 			User:       User,
 			Entrypoint: []string{BinaryPath},

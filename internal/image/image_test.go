@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 )
 
 var sourceTime = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -174,6 +175,17 @@ func TestWriteLayoutAndTarball(t *testing.T) {
 	fromTar, err := tarball.ImageFromPath(w.Tarball, &tag)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// What `crane validate` checks: digests, sizes, diff IDs, the config's rootfs and history.
+	if err := validate.Image(fromTar); err != nil {
+		t.Errorf("the tarball's image: %v", err)
+	}
+	fromLayout, err := index.Image(w.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(fromLayout); err != nil {
+		t.Errorf("the layout's image: %v", err)
 	}
 	// docker load keeps the config and the layers and writes a manifest of its own, so the
 	// image ID (the config's digest) and the layers are what must survive.
