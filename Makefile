@@ -134,9 +134,11 @@ run-local: testbins build ## Run a local cluster (kube-apiserver, GC and namespa
 
 # image needs no Docker engine: hack/image builds the static binary and the image with
 # go-containerregistry, reproducibly (the digest depends on the commit, not on the build's time).
+# make exports a GOARCH given on its command line; hack/image itself runs on this machine, so
+# it gets the platform as flags only.
 .PHONY: image
 image: ## Build the container image IMG for GOARCH without Docker: dist/image/oci (OCI layout) and dist/image/image.tar (docker load); prints the digest.
-	go run ./hack/image -img $(IMG) -goos $(IMAGE_GOOS) -goarch $(GOARCH) -out dist/image
+	env -u GOOS -u GOARCH go run ./hack/image -img $(IMG) -goos $(IMAGE_GOOS) -goarch $(GOARCH) -out dist/image
 
 .PHONY: docker-build
 docker-build: ## Build the container image with a Docker engine (the same user, entrypoint and binary flags as make image).

@@ -62,7 +62,7 @@ func TestConfigRunsManagerAsNonroot(t *testing.T) {
 	if cfg.OS != "linux" || cfg.Architecture != "amd64" || cfg.Config.WorkingDir != "/" {
 		t.Errorf("platform %s/%s, working dir %q", cfg.OS, cfg.Architecture, cfg.Config.WorkingDir)
 	}
-	if !cfg.Created.Time.Equal(sourceTime) {
+	if !cfg.Created.Equal(sourceTime) {
 		t.Errorf("created %v, want the source time %v", cfg.Created.Time, sourceTime)
 	}
 	for _, key := range []string{"title", "description", "source", "revision", "version", "created"} {
