@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -66,6 +67,9 @@ type OperatorOptions struct {
 	Args []string
 	// Dir is the working directory; empty means the test's.
 	Dir string
+	// Credential, when set, runs the process as that user and group (the test must run as
+	// root): an image's USER.
+	Credential *syscall.Credential
 	// Env adds environment variables (KEY=VALUE).
 	Env []string
 	// Log receives the operator's output; nil discards it.
@@ -123,6 +127,9 @@ func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error)
 	// Not bound to ctx: the process must outlive the start-up context; Stop ends it.
 	cmd := exec.Command(opts.Bin, args...)
 	cmd.Dir = opts.Dir
+	if opts.Credential != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: opts.Credential}
+	}
 	cmd.Env = append(os.Environ(), opts.Env...)
 	if opts.Kubeconfig != "" {
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+opts.Kubeconfig)

@@ -11,8 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,7 +185,8 @@ func TestImageHasNoShellAndRunsAsNonroot(t *testing.T) {
 // What differs from a pod, and why: the two listeners move to free loopback ports (flags after
 // the Deployment's win), since :8080 and :8081 may be taken on a shared machine; the API server
 // comes from KUBECONFIG and the Lease's namespace from LEADER_ELECTION_NAMESPACE, which a pod
-// gets from its service account mount; and the process runs as the test's user, not 65532.
+// gets from its service account mount. The process runs as the image's user (65532) when the
+// test runs as root, which can switch users, and as the test's user otherwise.
 func TestImageBinaryRunsAsDeployed(t *testing.T) {
 	dumpLogsOnFailure(t)
 	img := sharedImage(t).img
@@ -195,8 +198,14 @@ func TestImageBinaryRunsAsDeployed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	binPath := filepath.Join(t.TempDir(), "manager")
-	if err := os.WriteFile(binPath, binary, 0o755); err != nil {
+	user := imageUser(t, cfg.Config.User)
+	binPath := user.writeFile(t, "manager", binary, 0o755)
+	kubeconfig, err := os.ReadFile(cp.KubeconfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminToken, err := os.ReadFile(adminTokenFile)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -216,9 +225,9 @@ func TestImageBinaryRunsAsDeployed(t *testing.T) {
 		"HYDRA_ADMIN_URL":  hydra.AdminURL(),
 		"HYDRA_PUBLIC_URL": hydra.PublicURL(),
 	}, ns)
-	env = append(env, "KUBECONFIG="+cp.KubeconfigPath, "LEADER_ELECTION_NAMESPACE="+ns,
+	env = append(env, "KUBECONFIG="+user.writeFile(t, "kubeconfig", kubeconfig, 0o600), "LEADER_ELECTION_NAMESPACE="+ns,
 		// Every operator of the suite gets the admin token, so the leak check covers its log too.
-		"HYDRA_ADMIN_TOKEN_FILE="+adminTokenFile)
+		"HYDRA_ADMIN_TOKEN_FILE="+user.writeFile(t, "hydra-admin-token", adminToken, 0o600))
 
 	pauseSuiteOperator(t)
 	logPath := filepath.Join(workDir, "operator-image.log")
@@ -233,6 +242,7 @@ func TestImageBinaryRunsAsDeployed(t *testing.T) {
 		LeadingArgs: argv[1:],
 		Env:         env,
 		Dir:         cfg.Config.WorkingDir,
+		Credential:  user.credential,
 		Log:         logFile,
 	})
 	if err != nil {
@@ -247,6 +257,13 @@ func TestImageBinaryRunsAsDeployed(t *testing.T) {
 			dumpFile("operator from the image ("+t.Name()+")", logPath, 0)
 		}
 	})
+
+	if user.credential != nil {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", op.Pid()))
+		if want := fmt.Sprintf("\nUid:\t%d\t", user.credential.Uid); err != nil || !strings.Contains(string(status), want) {
+			t.Errorf("the operator does not run as uid %d (%v):\n%s", user.credential.Uid, err, status)
+		}
+	}
 
 	_, mount := deployClient(t, ns, "image-client", service("", "x.read"))
 	c := readCredentials(t, mount)
@@ -303,4 +320,51 @@ func deploymentEnv(t *testing.T, vars []corev1.EnvVar, values map[string]string,
 		}
 	}
 	return env
+}
+
+// runAs is the user a test runs the image's binary as, and a folder of files that user can read.
+type runAs struct {
+	credential *syscall.Credential // nil: the test's own user
+	dir        string
+}
+
+// imageUser parses the image's numeric USER ("uid:gid"). As root, the test runs the binary as
+// that user, in a folder under the system's temporary folder (t.TempDir's parents are closed
+// to other users) that the user owns; otherwise as itself.
+func imageUser(t *testing.T, user string) runAs {
+	t.Helper()
+	uidText, gidText, _ := strings.Cut(user, ":")
+	uid, errUID := strconv.ParseUint(uidText, 10, 32)
+	gid, errGID := strconv.ParseUint(gidText, 10, 32)
+	if errUID != nil || errGID != nil {
+		t.Fatalf("the image's user %q is not numeric uid:gid, which runAsNonRoot needs", user)
+	}
+	if os.Geteuid() != 0 {
+		t.Logf("not root: the binary runs as this test's user, not as %s", user)
+		return runAs{dir: t.TempDir()}
+	}
+	dir, err := os.MkdirTemp("", "image-user-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chown(dir, int(uid), int(gid)); err != nil {
+		t.Fatal(err)
+	}
+	return runAs{credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, dir: dir}
+}
+
+// writeFile writes a file for the user into its folder and returns its path.
+func (r runAs) writeFile(t *testing.T, name string, content []byte, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(r.dir, name)
+	if err := os.WriteFile(path, content, mode); err != nil {
+		t.Fatal(err)
+	}
+	if r.credential != nil {
+		if err := os.Chown(path, int(r.credential.Uid), int(r.credential.Gid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
 }
