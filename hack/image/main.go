@@ -42,10 +42,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("-img %q: %w", *img, err)
 	}
+	// The time and the revision are read together, before the build, so that a commit made
+	// during the build can't give the image one commit's time and another's revision.
 	created, err := image.SourceDate(ctx, root)
 	if err != nil {
 		return fmt.Errorf("SOURCE_DATE_EPOCH: %w", err)
 	}
+	labels := image.Labels(image.Source{Revision: image.Revision(ctx, root), Version: tag.TagStr(), Created: created})
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -62,7 +65,7 @@ func run() error {
 		OS:      *goos,
 		Arch:    *goarch,
 		Created: created,
-		Labels:  image.Labels(image.Source{Revision: image.Revision(ctx, root), Version: tag.TagStr(), Created: created}),
+		Labels:  labels,
 	})
 	if err != nil {
 		return err

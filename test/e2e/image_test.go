@@ -42,6 +42,11 @@ type builtImage struct {
 // buildImage builds the binary and the image into dir: a separate go build run each time.
 func buildImage(ctx context.Context, dir string) (*builtImage, error) {
 	start := time.Now()
+	created, err := image.SourceDate(ctx, moduleRoot)
+	if err != nil {
+		return nil, err
+	}
+	labels := image.Labels(image.Source{Revision: image.Revision(ctx, moduleRoot), Version: "e2e", Created: created})
 	binPath := filepath.Join(dir, "manager")
 	logPath := filepath.Join(dir, "build.log")
 	log, err := os.Create(logPath)
@@ -58,14 +63,7 @@ func buildImage(ctx context.Context, dir string) (*builtImage, error) {
 	if err != nil {
 		return nil, err
 	}
-	created, err := image.SourceDate(ctx, moduleRoot)
-	if err != nil {
-		return nil, err
-	}
-	b := &builtImage{opts: image.Options{
-		Binary: binary, OS: "linux", Arch: "amd64", Created: created,
-		Labels: image.Labels(image.Source{Revision: image.Revision(ctx, moduleRoot), Version: "e2e", Created: created}),
-	}}
+	b := &builtImage{opts: image.Options{Binary: binary, OS: "linux", Arch: "amd64", Created: created, Labels: labels}}
 	if b.img, err = image.Build(b.opts); err != nil {
 		return nil, err
 	}
