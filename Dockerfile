@@ -17,12 +17,14 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 # The sources; .dockerignore keeps out what the build does not need.
 COPY . .
 
-# A static binary (no cgo) without symbol tables or local paths, for the distroless base below.
+# A static binary (no cgo) without symbol tables, local paths, VCS stamp or build ID, for the
+# distroless base below: the flags of `make image` (internal/image.GoBuildFlags; the test
+# TestDockerfileMatchesImage keeps them, the user and the entrypoint the same).
 # GOARCH is empty unless buildx sets TARGETARCH; then Go builds for the builder's own architecture.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w" -o manager ./cmd
+    go build -trimpath -buildvcs=false -ldflags "-s -w -buildid=" -o manager ./cmd
 
 # The runtime image: no shell, no package manager, only CA certificates, tzdata and the binary.
 # distroless "nonroot" runs as UID/GID 65532; the Deployment requires runAsNonRoot.

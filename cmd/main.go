@@ -14,6 +14,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	// Mozilla's root certificates, used only when the system has none, as in the image, which
+	// is built FROM scratch (make image) and has no CA bundle: so that a Hydra admin URL with a
+	// publicly trusted certificate works without --hydra-ca-file. Embedding them, rather than
+	// copying the build host's bundle into the image, keeps the image's digest independent of
+	// the host. It adds 150 KB to the 34.7 MB binary (measured); a system bundle, where present,
+	// wins.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/operator"
 )
 

@@ -40,12 +40,15 @@ var mayImport = map[string][]string{
 	"internal/operator": {"api/v1alpha1", "controllers", "internal/drift", "internal/hydra", "internal/secrets"},
 	// The binary: flags into internal/operator's options.
 	"cmd": {"internal/operator", "internal/hydra"},
+	// The container image without Docker (make image): the library and its program.
+	"internal/image": {},
+	"hack/image":     {"internal/image"},
 	// Test support and the tools and tiers built on it; production code never imports them.
 	"internal/testenv":      {"api/v1alpha1", "internal/hydra/pagetoken"},
 	"hack/runlocal":         {"internal/testenv", "internal/loginapp"},
 	"test/bench":            {"api/v1alpha1", "internal/testenv"},
 	"test/bench/apicost":    {"api/v1alpha1", "internal/testenv"},
-	"test/e2e":              {"api/v1alpha1", "internal/testenv", "internal/hydra", "internal/loginapp", "internal/secrets"},
+	"test/e2e":              {"api/v1alpha1", "internal/testenv", "internal/hydra", "internal/loginapp", "internal/secrets", "internal/image"},
 	"test/fault":            {"api/v1alpha1", "internal/testenv", "internal/hydra"},
 	"internal/architecture": {},
 }

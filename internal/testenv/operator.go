@@ -9,7 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -50,12 +53,23 @@ func BuildOperator(ctx context.Context, moduleRoot, out string, log io.Writer) e
 type OperatorOptions struct {
 	// Bin is the operator binary (bin/manager).
 	Bin string
-	// Kubeconfig is passed as --kubeconfig.
+	// Kubeconfig is passed as --kubeconfig and KUBECONFIG, when set.
 	Kubeconfig string
-	// HydraAdminURL and HydraPublicURL are passed as --hydra-admin-url and --hydra-public-url.
+	// HydraAdminURL and HydraPublicURL are passed as --hydra-admin-url and --hydra-public-url,
+	// when set. HydraAdminURL may be left empty when Env sets HYDRA_ADMIN_URL instead, as a
+	// Deployment's env does.
 	HydraAdminURL, HydraPublicURL string
+	// LeadingArgs come first, right after the binary, before every flag StartOperator adds: a
+	// container's args, run as its image would (TestImageBinaryRunsAsDeployed). The flags
+	// after them win, so a test can move the listeners to free loopback ports.
+	LeadingArgs []string
 	// Args are further flags, such as --sync-period=5s or --zap-devel.
 	Args []string
+	// Dir is the working directory; empty means the test's.
+	Dir string
+	// Credential, when set, runs the process as that user and group (the test must run as
+	// root): an image's USER.
+	Credential *syscall.Credential
 	// Env adds environment variables (KEY=VALUE).
 	Env []string
 	// Log receives the operator's output; nil discards it.
@@ -83,7 +97,7 @@ func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error)
 	if opts.Bin == "" {
 		return nil, errors.New("no operator binary given")
 	}
-	if opts.HydraAdminURL == "" {
+	if opts.HydraAdminURL == "" && !slices.ContainsFunc(opts.Env, func(e string) bool { return strings.HasPrefix(e, "HYDRA_ADMIN_URL=") }) {
 		return nil, errors.New("no Hydra admin URL given")
 	}
 	ports, err := FreePorts(2)
@@ -96,11 +110,15 @@ func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error)
 		o.metricsPort = ports[1]
 		metricsAddr = "127.0.0.1:" + strconv.Itoa(o.metricsPort)
 	}
-	args := []string{
-		"--kubeconfig=" + opts.Kubeconfig,
-		"--hydra-admin-url=" + opts.HydraAdminURL,
-		"--metrics-bind-address=" + metricsAddr,
-		"--health-probe-bind-address=127.0.0.1:" + strconv.Itoa(o.probePort),
+	args := append(slices.Clone(opts.LeadingArgs),
+		"--metrics-bind-address="+metricsAddr,
+		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(o.probePort),
+	)
+	if opts.Kubeconfig != "" {
+		args = append(args, "--kubeconfig="+opts.Kubeconfig)
+	}
+	if opts.HydraAdminURL != "" {
+		args = append(args, "--hydra-admin-url="+opts.HydraAdminURL)
 	}
 	if opts.HydraPublicURL != "" {
 		args = append(args, "--hydra-public-url="+opts.HydraPublicURL)
@@ -108,6 +126,10 @@ func StartOperator(ctx context.Context, opts OperatorOptions) (*Operator, error)
 	args = append(args, opts.Args...)
 	// Not bound to ctx: the process must outlive the start-up context; Stop ends it.
 	cmd := exec.Command(opts.Bin, args...)
+	cmd.Dir = opts.Dir
+	if opts.Credential != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: opts.Credential}
+	}
 	cmd.Env = append(os.Environ(), opts.Env...)
 	if opts.Kubeconfig != "" {
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+opts.Kubeconfig)
