@@ -546,3 +546,32 @@ func cloneValues(v url.Values) url.Values {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
+
+// startLoggedOperator starts an operator of the test's own with its log in
+// workDir/operator-<name>.log, stops it when the test ends, and prints the log, titled what,
+// when the start or the test fails. It returns the operator and the log's path.
+func startLoggedOperator(t *testing.T, name, what string, opts testenv.OperatorOptions) (*testenv.Operator, string) {
+	t.Helper()
+	logPath := filepath.Join(workDir, "operator-"+name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Log = logFile
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	op, err := testenv.StartOperator(ctx, opts)
+	if err != nil {
+		_ = logFile.Close()
+		dumpFile(what, logPath, 0)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		op.Stop()
+		_ = logFile.Close()
+		if t.Failed() {
+			dumpFile(what+" ("+t.Name()+")", logPath, 0)
+		}
+	})
+	return op, logPath
+}

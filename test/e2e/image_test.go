@@ -228,32 +228,12 @@ func TestImageBinaryRunsAsDeployed(t *testing.T) {
 		"HYDRA_ADMIN_TOKEN_FILE="+user.writeFile(t, "hydra-admin-token", adminToken, 0o600))
 
 	pauseSuiteOperator(t)
-	logPath := filepath.Join(workDir, "operator-image.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	op, err := testenv.StartOperator(ctx, testenv.OperatorOptions{
+	op, _ := startLoggedOperator(t, "image", "operator from the image", testenv.OperatorOptions{
 		Bin:         binPath, // argv[0], /manager in the image
 		LeadingArgs: argv[1:],
 		Env:         env,
 		Dir:         cfg.Config.WorkingDir,
 		Credential:  user.credential,
-		Log:         logFile,
-	})
-	if err != nil {
-		_ = logFile.Close()
-		dumpFile("operator from the image", logPath, 0)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		op.Stop()
-		_ = logFile.Close()
-		if t.Failed() {
-			dumpFile("operator from the image ("+t.Name()+")", logPath, 0)
-		}
 	})
 
 	if user.credential != nil {

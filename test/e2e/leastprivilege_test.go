@@ -168,14 +168,7 @@ func startServiceAccountOperator(t *testing.T, name string, args ...string) stri
 	if err := cp.WriteImpersonatingKubeconfig(kubeconfig, user, groups); err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(workDir, "operator-"+name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	op, err := testenv.StartOperator(ctx, testenv.OperatorOptions{
+	_, logPath := startLoggedOperator(t, name, "operator as ServiceAccount", testenv.OperatorOptions{
 		Bin:            managerBin,
 		Kubeconfig:     kubeconfig,
 		HydraAdminURL:  hydra.AdminURL(),
@@ -187,19 +180,6 @@ func startServiceAccountOperator(t *testing.T, name string, args ...string) stri
 			"--hydra-admin-token-file=" + adminTokenFile,
 		}, args...),
 		Env: operatorOpts.Env,
-		Log: logFile,
-	})
-	if err != nil {
-		_ = logFile.Close()
-		dumpFile("operator as ServiceAccount", logPath, 0)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		op.Stop()
-		_ = logFile.Close()
-		if t.Failed() {
-			dumpFile("operator as ServiceAccount ("+t.Name()+")", logPath, 0)
-		}
 	})
 	return logPath
 }
