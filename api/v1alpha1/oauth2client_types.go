@@ -49,6 +49,14 @@ const (
 	AuthMethodNone TokenEndpointAuthMethod = "none"
 )
 
+// AdoptionSource names another controller whose clients an OAuth2Client may take over.
+// +kubebuilder:validation:Enum=HydraMaester
+type AdoptionSource string
+
+// AdoptFromHydraMaester takes over the client ory/hydra-maester registered for a hydra.ory.sh
+// OAuth2Client of the same namespace and name.
+const AdoptFromHydraMaester AdoptionSource = "HydraMaester"
+
 // DeletionPolicy says what happens to the Hydra client when the OAuth2Client is deleted.
 // +kubebuilder:validation:Enum=Delete;Orphan
 type DeletionPolicy string
@@ -321,6 +329,15 @@ type OAuth2ClientSpec struct {
 	// ClientIDConflict and left alone. A client that belongs to another OAuth2Client is never taken.
 	// +optional
 	AdoptExistingClient bool `json:"adoptExistingClient,omitempty"`
+
+	// adoptFrom lets this resource take over the client another controller registered for a
+	// resource of the same name in the same namespace, keeping its client ID and secret.
+	// HydraMaester: the client ory/hydra-maester registered for its OAuth2Client (hydra.ory.sh)
+	// of this name, whose Hydra owner is "<name>/<namespace>"; the operator replaces that owner
+	// with its own. A client hydra-maester registered for another name or namespace is never
+	// taken. Written by `manager migrate`; see docs/migrate-from-hydra-maester.md.
+	// +optional
+	AdoptFrom AdoptionSource `json:"adoptFrom,omitempty"`
 
 	// secretTemplate shapes the Secret the operator writes: extra labels and annotations, key
 	// names, and extra keys with the authorization server's endpoints.
