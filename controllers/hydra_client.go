@@ -79,7 +79,7 @@ func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1al
 	drift := hydra.Diff(desired, actual)
 	rotate := creds.ClientSecret != "" && obj.Status.CredentialsFingerprint != fingerprint
 	if len(drift) > 0 || rotate {
-		if err := r.updateClient(ctx, obj, desired, creds, drift, rotate); err != nil {
+		if err := r.updateClient(ctx, obj, desired, creds, drift, rotate, adoptedFrom(obj, actual)); err != nil {
 			return err
 		}
 	}
@@ -149,7 +149,8 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 // updateClient replaces Hydra's client with the desired one. The secret is sent only when the
 // Secret's credentials changed since they were last registered, because sending it costs Hydra
 // a password hash and rotates the secret at once.
-func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, drift []string, rotate bool) error {
+// A non-empty adoptedFrom says who held the client before this write makes it this resource's.
+func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, drift []string, rotate bool, adoptedFrom string) error {
 	update := *desired
 	if rotate {
 		update.ClientSecret = &creds.ClientSecret
@@ -158,7 +159,10 @@ func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1
 		return classify(err)
 	}
 	reason, message := "Updated", "Updated client "+creds.ClientID+" at Hydra"
-	if obj.Status.ObservedGeneration == obj.Generation && len(drift) > 0 {
+	switch {
+	case adoptedFrom != "":
+		reason, message = "Adopted", "Took over client "+creds.ClientID+" at Hydra from "+adoptedFrom
+	case obj.Status.ObservedGeneration == obj.Generation && len(drift) > 0:
 		// Nothing changed in the spec, so the difference was made at Hydra behind our back.
 		reason, message = "DriftRepaired", "Reverted changes made at Hydra to client "+creds.ClientID
 	}
@@ -173,6 +177,18 @@ func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1
 	return nil
 }
 
+// adoptedFrom names who held a client that checkOwnership let this resource take over: ""
+// when the client is already marked as this resource's.
+func adoptedFrom(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) string {
+	if namespace, name, ok := hydra.ParseOwner(actual.GetOwner()); ok && namespace == obj.Namespace && name == obj.Name {
+		return ""
+	}
+	if namespace, name, ok := hydra.ParseHydraMaesterOwner(actual.GetOwner()); ok {
+		return "hydra-maester's OAuth2Client " + namespace + "/" + name
+	}
+	return "outside the operator"
+}
+
 // checkOwnership lets the operator change only clients marked as this resource's. Any other
 // client is refused in a fixed order, so that a namespace learns no more than it may: first the
 // namespace policy (a namespace that may not choose this ID can't tell whether a client with it
@@ -184,6 +200,9 @@ func (r *OAuth2ClientReconciler) checkOwnership(ctx context.Context, obj *v1alph
 	if marked && namespace == obj.Namespace && name == obj.Name {
 		return nil
 	}
+	if hmNamespace, hmName, byHydraMaester := hydra.ParseHydraMaesterOwner(actual.GetOwner()); byHydraMaester {
+		return r.checkHydraMaesterAdoption(ctx, obj, id, hmNamespace, hmName)
+	}
 	if err := r.mayRegister(ctx, obj, id); err != nil {
 		return err
 	}
@@ -194,6 +213,33 @@ func (r *OAuth2ClientReconciler) checkOwnership(ctx context.Context, obj *v1alph
 	case !obj.Spec.AdoptExistingClient:
 		return stalled(v1alpha1.ReasonClientIDConflict,
 			"A Hydra client with ID %q exists that this operator did not create; set spec.adoptExistingClient: true to take it over", id)
+	}
+	return r.Policy.checkAdoption(obj)
+}
+
+// checkHydraMaesterAdoption decides on a client ory/hydra-maester registered for its resource
+// namespace/name. The one of this resource's own namespace and name is taken over when the spec
+// asks for it (adoptFrom: HydraMaester): hydra-maester's mark then stands in for the grant a
+// chosen client ID needs, which its IDs (UUIDs Hydra generated) never have, since hydra-maester
+// registered the client for this same name in this same namespace. The claims of other
+// resources and the adoption policy still apply. Any other is another resource's client: it is
+// refused after the namespace policy, as one of ours would be, so that a namespace learns
+// nothing of clients it may not choose.
+func (r *OAuth2ClientReconciler) checkHydraMaesterAdoption(ctx context.Context, obj *v1alpha1.OAuth2Client, id, namespace, name string) error {
+	if namespace != obj.Namespace || name != obj.Name {
+		if err := r.mayRegister(ctx, obj, id); err != nil {
+			return err
+		}
+		return stalled(v1alpha1.ReasonClientIDConflict,
+			"Client ID %q belongs to hydra-maester's OAuth2Client %s/%s (hydra.ory.sh); only an OAuth2Client of that namespace and name may adopt it", id, namespace, name)
+	}
+	if obj.Spec.AdoptFrom != v1alpha1.AdoptFromHydraMaester {
+		return stalled(v1alpha1.ReasonClientIDConflict,
+			"Client ID %q was registered by hydra-maester for its OAuth2Client %s/%s (hydra.ory.sh); set spec.adoptFrom: HydraMaester to take it over (docs/migrate-from-hydra-maester.md)", id, namespace, name)
+	}
+	previous := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady)
+	if err := r.checkClaim(ctx, obj, id, entered(previous, v1alpha1.ReasonClientIDConflict, obj.Generation)); err != nil {
+		return err
 	}
 	return r.Policy.checkAdoption(obj)
 }

@@ -46,9 +46,13 @@ func (p NamespacePolicy) mayChoose(namespace, uid, clientID string) bool {
 	})
 }
 
-// check refuses a client ID the namespace may not choose.
+// check refuses a client ID the namespace may not choose. The ID this resource's status records
+// is its own: the operator registered or adopted it for this resource after a grant or an
+// ownership mark allowed it (status is written only by the operator), so that a client of it
+// that vanished at Hydra is re-created even without a grant, such as one adopted from
+// hydra-maester under the UUID Hydra gave it.
 func (p NamespacePolicy) check(obj *v1alpha1.OAuth2Client, clientID string) error {
-	if p.mayChoose(obj.Namespace, string(obj.UID), clientID) {
+	if p.mayChoose(obj.Namespace, string(obj.UID), clientID) || (clientID != "" && clientID == obj.Status.ClientID) {
 		return nil
 	}
 	return stalled(v1alpha1.ReasonNamespaceNotAllowed,

@@ -291,6 +291,91 @@ func TestReconcileDecisions(t *testing.T) {
 		passes: 1,
 		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonNamespaceNotAllowed, stalled: true},
 	}, {
+		// What `manager migrate` writes for hydra-maester's shop/web: its Secret, shared, with
+		// its keys; the client Hydra gave a UUID, which no grant covers.
+		name:   "adoptFrom HydraMaester takes over its client of the same name: same ID and secret, our mark",
+		obj:    migrated("shop", "web"),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "web/shop", true) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			c, err := w.api.Get(context.Background(), maesterID)
+			if err != nil || c.GetOwner() != owned("shop", "web") {
+				t.Fatalf("owner after adoption: %q (%v)", c.GetOwner(), err)
+			}
+			if !w.hydra.SecretMatches(maesterID, maesterSecret) {
+				t.Fatal("the secret hydra-maester's Secret holds no longer works")
+			}
+			if calls := w.hydra.Calls(); calls.Create != 1 || calls.Update != 1 || calls.Delete != 0 {
+				t.Fatalf("Hydra calls %+v: one update and nothing else (the one create is the test's)", calls)
+			}
+			if got := w.get(obj); got.Status.ClientID != maesterID {
+				t.Fatalf("status.clientID %q", got.Status.ClientID)
+			}
+			if reasons := strings.Join(w.eventReasons(), " "); !strings.Contains(reasons, "Adopted") {
+				t.Fatalf("events %q: no Adopted event", reasons)
+			}
+			// Afterwards the client is the resource's own: if it vanishes at Hydra, it is
+			// re-created under the same ID with the same secret, though no grant covers the ID.
+			if err := w.api.Delete(context.Background(), maesterID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.reconcile(w.get(obj), 1); err != nil {
+				t.Fatal(err)
+			}
+			if !w.hydra.SecretMatches(maesterID, maesterSecret) {
+				t.Fatal("the adopted client was not re-created with its secret")
+			}
+		},
+	}, {
+		name:   "hydra-maester's client of the same name is not taken without adoptFrom",
+		obj:    migrated("shop", "web", func(o *v1alpha1.OAuth2Client) { o.Spec.AdoptFrom = "" }),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "web/shop", true) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+		check:  expectMaesterClientUntouched,
+	}, {
+		// adoptExistingClient takes unmarked clients only: hydra-maester's mark is a mark.
+		name: "adoptExistingClient does not take hydra-maester's client",
+		obj: migrated("shop", "web", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.AdoptFrom, o.Spec.AdoptExistingClient = "", true
+		}),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "web/shop", true) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+		check:  expectMaesterClientUntouched,
+	}, {
+		name:   "hydra-maester's client of another name in the same namespace is refused",
+		obj:    migrated("shop", "web"),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "billing/shop", true) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonNamespaceNotAllowed, stalled: true},
+		check:  expectMaesterClientUntouched,
+	}, {
+		// The namespace policy speaks first, so that shop learns nothing of other's client.
+		name:   "hydra-maester's client of the same name in another namespace is refused",
+		obj:    migrated("shop", "web"),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "web/other", true) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonNamespaceNotAllowed, stalled: true},
+		check:  expectMaesterClientUntouched,
+	}, {
+		// Even where a grant lets the namespace choose the ID, another resource's client stays
+		// its own.
+		name:   "hydra-maester's client of another namespace is refused even with a grant",
+		obj:    migrated("granted", "web"),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "web/shop", true) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+		check:  expectMaesterClientUntouched,
+	}, {
+		name:   "adoption from hydra-maester in a namespace not allowed to adopt",
+		obj:    migrated("shop", "web"),
+		before: func(w *fastWorld, obj *v1alpha1.OAuth2Client) { w.hydraMaesterState(obj, "web/shop", false) },
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonNamespaceNotAllowed, stalled: true},
+		check:  expectMaesterClientUntouched,
+	}, {
 		name: "an ID another resource registered first is refused, and the owner is told",
 		obj: resource("granted", "late", func(o *v1alpha1.OAuth2Client) {
 			o.Spec.ClientID = "shared"
@@ -639,7 +724,7 @@ func TestReconcileDecisions(t *testing.T) {
 			_, err := w.reconcile(tc.obj, tc.passes)
 			got := w.get(tc.obj)
 			if o := observe(got, err); o != tc.want {
-				t.Fatalf("outcome %+v (error %v), want %+v", o, err, tc.want)
+				t.Fatalf("outcome %+v (error %v), want %+v; conditions %+v", o, err, tc.want, got.Status.Conditions)
 			}
 			if tc.check != nil {
 				tc.check(t, w, got)
@@ -776,5 +861,55 @@ func TestFinalizerConflictReadsTheAPIServer(t *testing.T) {
 	got := w.get(obj)
 	if conflicts != 1 || len(got.Finalizers) != 1 || observe(got, nil).reason != v1alpha1.ReasonReconciled {
 		t.Fatalf("conflicts %d, finalizers %v, outcome %+v", conflicts, got.Finalizers, observe(got, nil))
+	}
+}
+
+// The client and Secret hydra-maester left for a resource: a UUID Hydra generated, and the
+// secret its Secret holds under its default keys.
+const (
+	maesterID     = "3f1c2a9e-8d7b-4c6a-9e5f-0a1b2c3d4e5f"
+	maesterSecret = "hydra-maester-generated-secret"
+)
+
+// migrated is the OAuth2Client `manager migrate` writes for hydra-maester's resource ns/name.
+func migrated(ns, name string, shape ...func(*v1alpha1.OAuth2Client)) *v1alpha1.OAuth2Client {
+	return resource(ns, name, append([]func(*v1alpha1.OAuth2Client){func(o *v1alpha1.OAuth2Client) {
+		o.Spec.SecretName = name + "-credentials"
+		o.Spec.RequireExistingSecret = true
+		o.Spec.SecretTemplate = &v1alpha1.SecretTemplate{ClientIDKey: "CLIENT_ID", ClientSecretKey: "CLIENT_SECRET"}
+		o.Spec.AdoptFrom = v1alpha1.AdoptFromHydraMaester
+	}}, shape...)...)
+}
+
+// hydraMaesterState puts at Hydra the client hydra-maester registered with owner mark, and in
+// the resource's namespace the Secret it wrote, shared with the resource.
+// adoptAnywhere lets every namespace adopt, as the operator's default --adoption-namespaces
+// does (the fast world allows only "granted").
+func (w *fastWorld) hydraMaesterState(obj *v1alpha1.OAuth2Client, owner string, adoptAnywhere bool) {
+	w.t.Helper()
+	if adoptAnywhere {
+		w.r.Policy.AdoptionNamespaces = nil
+	}
+	w.registered(maesterID, owner, maesterSecret)
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Spec.SecretName,
+			Annotations: map[string]string{v1alpha1.ClientAnnotation: obj.Name}},
+		Data: map[string][]byte{"CLIENT_ID": []byte(maesterID), "CLIENT_SECRET": []byte(maesterSecret)},
+	}
+	if err := w.k8s.Create(context.Background(), s); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// expectMaesterClientUntouched: hydra-maester's client was neither written nor deleted, and
+// still has its mark and its secret.
+func expectMaesterClientUntouched(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+	t.Helper()
+	owner := ""
+	if c, err := w.api.Get(context.Background(), maesterID); err == nil {
+		owner = c.GetOwner()
+	}
+	if calls := w.hydra.Calls(); calls.Update+calls.Delete != 0 || calls.Create != 1 || !w.hydra.SecretMatches(maesterID, maesterSecret) {
+		t.Fatalf("hydra-maester's client was written: calls %+v (the one create is the test's), owner %q", calls, owner)
 	}
 }

@@ -1,6 +1,10 @@
 package hydra
 
-import "strings"
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
 
 // The owner mark. Every client this operator creates carries, in Hydra's owner field,
 //
@@ -33,6 +37,19 @@ func ParseOwner(owner string) (namespace, name string, ok bool) {
 	}
 	namespace, name, found = strings.Cut(rest, "/")
 	if !found || namespace == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", false
+	}
+	return namespace, name, true
+}
+
+// ParseHydraMaesterOwner reads the owner mark ory/hydra-maester writes on the clients it
+// registers, "<name>/<namespace>" of its hydra.ory.sh OAuth2Client (name first, unlike ours).
+// Only a mark whose parts are valid Kubernetes names counts, so that an owner written by hand
+// ("team/app v2", "https://...") is not taken for one. A client with this mark may be adopted
+// only by the resource of that same namespace and name, and only when its spec asks for it.
+func ParseHydraMaesterOwner(owner string) (namespace, name string, ok bool) {
+	name, namespace, found := strings.Cut(owner, "/")
+	if !found || len(validation.IsDNS1123Subdomain(name)) > 0 || len(validation.IsDNS1123Label(namespace)) > 0 {
 		return "", "", false
 	}
 	return namespace, name, true
