@@ -115,6 +115,7 @@ func TestDocsUserGuide(t *testing.T) {
 	}
 }
 
+// readGuide reads the blocks of a document run by a docs test.
 func readGuide(t *testing.T, path string) []testenv.DocBlock {
 	t.Helper()
 	f, err := os.Open(path)
@@ -124,7 +125,7 @@ func readGuide(t *testing.T, path string) []testenv.DocBlock {
 	defer func() { _ = f.Close() }()
 	blocks, err := testenv.MarkdownBlocks(f)
 	if err != nil {
-		t.Fatalf("%s: %v", guide, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return blocks
 }
@@ -132,6 +133,8 @@ func readGuide(t *testing.T, path string) []testenv.DocBlock {
 // runLocal is a running hack/runlocal, as `make run-local` starts it, and what the blocks run
 // with: its env file and the module root as working directory.
 type runLocal struct {
+	// doc is the document whose blocks run, for the messages that name a block's line.
+	doc                         string
 	root, dir, envFile, logPath string
 	blockTimeout                time.Duration
 	cmd                         *exec.Cmd
@@ -191,7 +194,7 @@ func startRunLocal(t *testing.T, root string) *runLocal {
 		t.Fatalf("hack/testbins.sh oauth2-proxy: %v\n%s", err, out)
 	}
 
-	r := &runLocal{root: root, dir: filepath.Join(work, "runlocal"), blockTimeout: blockTimeout, exited: make(chan struct{})}
+	r := &runLocal{doc: guide, root: root, dir: filepath.Join(work, "runlocal"), blockTimeout: blockTimeout, exited: make(chan struct{})}
 	r.envFile = filepath.Join(r.dir, "env")
 	r.logPath = filepath.Join(work, "runlocal.log")
 	logFile, err := os.Create(r.logPath)
@@ -265,7 +268,7 @@ func stopGroup(cmd *exec.Cmd, exited <-chan struct{}) {
 // line when it did not end with the exit status the guide gives it (0 unless exit=N), or did not
 // end within blockTimeout.
 func (r *runLocal) runBlock(b testenv.DocBlock) (string, error) {
-	where := fmt.Sprintf("%s:%d", guide, b.Line)
+	where := fmt.Sprintf("%s:%d", r.doc, b.Line)
 	script, stdin := b.Text, ""
 	if b.Kind == testenv.Apply {
 		script, stdin = "kubectl apply -f -\n", b.Text
