@@ -3,7 +3,6 @@ package hydra
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	hydraclient "github.com/ory/hydra-client-go/v2"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra/pagetoken"
@@ -41,8 +41,21 @@ type Options struct {
 	// BearerToken, when set, is sent as "Authorization: Bearer" with every request, for admin
 	// APIs behind an authenticating gateway. It is never logged or put into errors.
 	BearerToken string
+	// BearerTokenFile, when set instead of BearerToken, names a file with the token (surrounding
+	// whitespace trimmed). It is re-read when it changes, so that a rotated Secret takes effect
+	// without a restart; a change to an empty or unreadable file keeps the last good token. An
+	// unreadable file at start is an error of New; an empty one means no token until one is
+	// written.
+	BearerTokenFile string
 	// CABundle holds PEM certificates to trust for TLS to Hydra, in place of the system's.
 	CABundle []byte
+	// CAFile, when set instead of CABundle, names a file with the PEM certificates. It is re-read
+	// when it changes: connections made after the change verify against the new certificates,
+	// and a bundle without a certificate keeps the last good one.
+	CAFile string
+	// Log receives the errors of re-reading BearerTokenFile and CAFile (never their content) and
+	// notes that they were re-read; the zero value discards them.
+	Log logr.Logger
 	// MaxIdleConnsPerHost is how many idle keep-alive connections to keep; zero means
 	// DefaultMaxIdleConnsPerHost.
 	MaxIdleConnsPerHost int
@@ -73,21 +86,46 @@ func New(opts Options) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	token, err := tokenSource(opts)
+	if err != nil {
+		return nil, err
+	}
+	if token != nil {
+		// Outside WrapTransport, so that the write fence stays the last step before the network.
+		httpClient.Transport = &bearerTransport{next: httpClient.Transport, host: hostOf(base), token: token}
+	}
 	registerMetrics()
 	cfg := hydraclient.NewConfiguration()
 	cfg.Servers = hydraclient.ServerConfigurations{{URL: base}}
 	cfg.HTTPClient = httpClient
 	cfg.UserAgent = withDefault(opts.UserAgent, DefaultUserAgent)
-	if opts.BearerToken != "" {
-		// A request header rather than a transport that adds it: net/http drops request
-		// headers such as Authorization when a redirect leaves the host.
-		cfg.AddDefaultHeader("Authorization", "Bearer "+opts.BearerToken)
-	}
 	return &adapter{api: hydraclient.NewAPIClient(cfg).OAuth2API, timeout: requestTimeout(opts)}, nil
 }
 
-// adminURL checks the URL early, so that a typo fails at start-up with a clear message
-// rather than on every request.
+// tokenSource returns the current bearer token, from opts.BearerTokenFile or opts.BearerToken;
+// nil when there is none.
+func tokenSource(opts Options) (func() string, error) {
+	switch {
+	case opts.BearerTokenFile != "" && opts.BearerToken != "":
+		return nil, errors.New("hydra options: BearerToken and BearerTokenFile are both set")
+	case opts.BearerTokenFile != "":
+		f, err := newTokenFile(opts.BearerTokenFile, opts.Log)
+		if err != nil {
+			return nil, err
+		}
+		return func() string { token, _ := f.current(); return token }, nil
+	case opts.BearerToken != "":
+		return func() string { return opts.BearerToken }, nil
+	}
+	return nil, nil
+}
+
+// hostOf is the host[:port] of base, which baseURL checked.
+func hostOf(base string) string {
+	u, _ := url.Parse(base)
+	return u.Host
+}
+
 // baseURL checks that raw, named what in errors, is an absolute http(s) URL and drops
 // trailing slashes, so that the SDK's paths can be appended.
 func baseURL(what, raw string) (string, error) {
@@ -101,21 +139,13 @@ func baseURL(what, raw string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// newHTTPClient is the client for requests to Hydra: its TLS settings, keep-alive connections
+// and opts.WrapTransport, without the bearer token (New adds it; Discover must not send it).
 func newHTTPClient(opts Options) (*http.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = opts.MaxIdleConnsPerHost
-	if transport.MaxIdleConnsPerHost <= 0 {
-		transport.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	rt, err := baseTransport(opts)
+	if err != nil {
+		return nil, err
 	}
-	transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
-	if len(opts.CABundle) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(opts.CABundle) {
-			return nil, errors.New("hydra CA bundle: no PEM certificate found")
-		}
-		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	var rt http.RoundTripper = transport
 	if opts.WrapTransport != nil {
 		rt = opts.WrapTransport(rt)
 	}
@@ -125,6 +155,37 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 		// login page, http to https) and following it would turn a write into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, nil
+}
+
+// baseTransport is the transport to Hydra, trusting opts.CAFile or opts.CABundle when set.
+func baseTransport(opts Options) (http.RoundTripper, error) {
+	build := func(tlsConfig *tls.Config) *http.Transport {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.MaxIdleConnsPerHost = opts.MaxIdleConnsPerHost
+		if transport.MaxIdleConnsPerHost <= 0 {
+			transport.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+		}
+		transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
+		transport.TLSClientConfig = tlsConfig
+		return transport
+	}
+	switch {
+	case opts.CAFile != "" && len(opts.CABundle) > 0:
+		return nil, errors.New("hydra options: CABundle and CAFile are both set")
+	case opts.CAFile != "":
+		ca, err := newFileValue(opts.CAFile, "hydra CA file", parseCABundle, opts.Log)
+		if err != nil {
+			return nil, err
+		}
+		return newCAFileTransport(ca, build), nil
+	case len(opts.CABundle) > 0:
+		pool, err := parseCABundle(opts.CABundle)
+		if err != nil {
+			return nil, fmt.Errorf("hydra CA bundle: %w", err)
+		}
+		return build(tlsConfig(pool)), nil
+	}
+	return build(nil), nil
 }
 
 // requestTimeout is opts.Timeout, or DefaultTimeout when unset.

@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -137,24 +137,16 @@ type Operator struct {
 }
 
 // New builds the operator for the cluster of cfg, which it copies rather than changes. It reads
-// the Hydra token and CA files, the fingerprint key (creating it the first time) and Hydra's
+// the Hydra token and CA files (and again whenever they change), the fingerprint key (creating it the first time) and Hydra's
 // discovery document (up to discoveryWait, then the standard paths); ctx bounds those reads.
 func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	var caBundle []byte
-	if o.HydraCAFile != "" {
-		ca, err := os.ReadFile(o.HydraCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --hydra-ca-file: %w", err)
-		}
-		caBundle = ca
-	}
 	// The fence guards Hydra at its transport, the last step before a request leaves the
 	// process, so that the window between the check and the write is as short as it can be.
 	fence := &leaseFence{enabled: o.LeaderElect, window: o.RenewDeadline}
-	hydraClient, err := newHydraClient(o, caBundle, fence.guard)
+	hydraClient, err := newHydraClient(o, fence.guard)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +215,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		Hydra:                   hydraClient,
 		Recorder:                mgr.GetEventRecorder("oauth2-client-operator"),
 		SyncPeriod:              o.SyncPeriod,
-		Endpoints:               publicEndpoints(ctx, o.HydraPublicURL, hydra.Options{Timeout: o.HydraTimeout, CABundle: caBundle}),
+		Endpoints:               publicEndpoints(ctx, o.HydraPublicURL, hydra.Options{Timeout: o.HydraTimeout, CAFile: o.HydraCAFile, Log: hydraLog()}),
 		Policy:                  controllers.NamespacePolicy{ClientIDRules: o.ClientIDRules, AdoptionNamespaces: o.AdoptionNamespaces},
 		FingerprintKey:          fingerprintKey,
 		MaxConcurrentReconciles: o.Concurrency,
@@ -267,15 +259,18 @@ func oauth2ClientStore(ctx context.Context, mgr ctrl.Manager) interface{ List() 
 	return nil
 }
 
-func newHydraClient(o Options, caBundle []byte, wrap func(http.RoundTripper) http.RoundTripper) (hydra.Client, error) {
-	hopts := hydra.Options{AdminURL: o.HydraAdminURL, Timeout: o.HydraTimeout, MaxIdleConnsPerHost: o.HydraMaxIdleConns,
-		UserAgent: "oauth2-client-operator", CABundle: caBundle, WrapTransport: wrap}
-	if o.HydraTokenFile != "" {
-		token, err := os.ReadFile(o.HydraTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --hydra-admin-token-file: %w", err)
-		}
-		hopts.BearerToken = strings.TrimSpace(string(token))
+// newHydraClient is the client of Hydra's admin API. It reads the token and CA files now, so
+// that a wrong path fails the start, and again whenever they change: the kubelet updates a
+// mounted Secret in place, and a rotated token or CA takes effect without a restart.
+func newHydraClient(o Options, wrap func(http.RoundTripper) http.RoundTripper) (hydra.Client, error) {
+	c, err := hydra.New(hydra.Options{AdminURL: o.HydraAdminURL, Timeout: o.HydraTimeout, MaxIdleConnsPerHost: o.HydraMaxIdleConns,
+		UserAgent: "oauth2-client-operator", BearerTokenFile: o.HydraTokenFile, CAFile: o.HydraCAFile,
+		WrapTransport: wrap, Log: hydraLog()})
+	if err != nil {
+		return nil, fmt.Errorf("hydra client (--hydra-admin-url, --hydra-admin-token-file, --hydra-ca-file): %w", err)
 	}
-	return hydra.New(hopts)
+	return c, nil
 }
+
+// hydraLog is where the Hydra client reports re-reading the token and CA files.
+func hydraLog() logr.Logger { return ctrl.Log.WithName("hydra") }
