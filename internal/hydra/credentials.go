@@ -1,6 +1,7 @@
 package hydra
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 )
@@ -16,7 +18,7 @@ import (
 // In Kubernetes the admin token and the CA bundle are files mounted from a Secret or a
 // ConfigMap, and the kubelet replaces them when the Secret changes. The operator looks at them
 // again on every request (one stat of a file, about a microsecond; BenchmarkTokenUnchanged)
-// and re-reads them only when the stat says they changed, so that a rotated token or CA takes
+// and re-reads them only when the stat says they may have changed, so that a rotated token or CA takes
 // effect with the next request and no restart.
 
 // fileStamp identifies one version of a file as os.Stat, which follows symlinks, sees it: the
@@ -44,6 +46,13 @@ func (s fileStamp) same(o fileStamp) bool {
 	return os.SameFile(s.info, o.info) && s.info.ModTime().Equal(o.info.ModTime()) && s.info.Size() == o.info.Size()
 }
 
+// racyWindow is how long after a file's modification time its stamp is not trusted alone: a
+// rewrite in place within the same tick of the file system's clock (milliseconds on ext4 and
+// tmpfs, up to two seconds on others) would leave modification time, size and inode as they
+// were. Until the stamp is this old, every look reads the file and compares the content, as git
+// does with its "racily clean" index entries.
+const racyWindow = 2 * time.Second
+
 // fileValue is the last good value parsed from a file that may change while the operator runs.
 // A version of the file that can't be read or parsed keeps the last good value and is logged
 // once; the next change is read again.
@@ -53,28 +62,42 @@ type fileValue[T any] struct {
 	parse func([]byte) (T, error)
 	log   logr.Logger
 
-	mu    sync.Mutex
-	stamp fileStamp
+	mu        sync.Mutex
+	stamp     fileStamp
+	stampedAt time.Time
+	// read is what the file held at the last read: its content, or why it couldn't be read.
+	read  readResult
 	value T
 }
+
+// readResult is one read of a file, compared with the previous read to tell a change.
+type readResult struct {
+	data []byte
+	err  string
+}
+
+func (r readResult) equal(o readResult) bool { return r.err == o.err && bytes.Equal(r.data, o.data) }
 
 // newFileValue reads the file at path once. Unlike a later change, a file that can't be read or
 // parsed at start is an error, so that a wrong path fails the start-up rather than every
 // request; the returned fileValue then holds the zero value, for a caller that accepts that.
 func newFileValue[T any](path, what string, parse func([]byte) (T, error), log logr.Logger) (*fileValue[T], error) {
 	f := &fileValue[T]{path: path, what: what, parse: parse, log: log}
-	// Stamp before reading: a change between the two is then seen as a change next time.
-	f.stamp = statFile(path)
-	v, err := f.read()
+	v, err := f.load()
 	if err == nil {
 		f.value = v
 	}
 	return f, err
 }
 
-func (f *fileValue[T]) read() (T, error) {
+// load reads and parses the file and records its stamp, taken before the read: a change between
+// the two is then seen as a change next time.
+func (f *fileValue[T]) load() (T, error) {
+	f.stamp, f.stampedAt = statFile(f.path), time.Now()
 	data, err := os.ReadFile(f.path)
+	f.read = readResult{data: data}
 	if err != nil {
+		f.read = readResult{err: err.Error()}
 		var zero T
 		return zero, fmt.Errorf("reading %s: %w", f.what, err)
 	}
@@ -85,23 +108,35 @@ func (f *fileValue[T]) read() (T, error) {
 	return v, nil
 }
 
-// current returns the file's value, re-reading the file first when its stamp changed since the
-// last look; changed reports whether it returns a new value.
+// unchanged reports whether the file is as it was at the last read, from its stamp alone once
+// that is older than racyWindow.
+func (f *fileValue[T]) unchanged() bool {
+	if !statFile(f.path).same(f.stamp) {
+		return false
+	}
+	return f.stamp.info == nil || f.stampedAt.Sub(f.stamp.info.ModTime()) >= racyWindow
+}
+
+// current returns the file's value, re-reading the file first when it changed since the last
+// look; changed reports whether it returns a new value. The same content (the kubelet rewrites
+// every key of a Secret when one changes) or the same error is no change.
 func (f *fileValue[T]) current() (value T, changed bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	stamp := statFile(f.path)
-	if stamp.same(f.stamp) {
+	if f.unchanged() {
 		return f.value, false
 	}
-	f.stamp = stamp
-	v, err := f.read()
+	last := f.read
+	v, err := f.load()
+	if f.read.equal(last) {
+		return f.value, false
+	}
 	if err != nil {
 		// The error names the file and what is wrong with it, never its content.
 		f.log.Error(err, "Keeping the last good value: the file changed but can't be used", "what", f.what, "file", f.path)
 		return f.value, false
 	}
-	f.log.Info("Re-read a changed file", "file", f.path, "what", f.what)
+	f.log.Info("Re-read a changed file", "what", f.what, "file", f.path)
 	f.value = v
 	return v, true
 }
