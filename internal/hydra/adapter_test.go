@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -721,12 +722,23 @@ func TestTLSWithCABundle(t *testing.T) {
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not-pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for name, opts := range map[string]Options{
-		"empty URL":     {},
-		"relative URL":  {AdminURL: "hydra-admin:4445"},
-		"other scheme":  {AdminURL: "ftp://hydra"},
-		"no host":       {AdminURL: "http://"},
-		"no PEM in CAs": {AdminURL: "https://hydra", CABundle: []byte("not a certificate")},
+		"missing token file":        {AdminURL: "https://hydra", BearerTokenFile: filepath.Join(dir, "missing")},
+		"token file is a directory": {AdminURL: "https://hydra", BearerTokenFile: dir},
+		"token and token file":      {AdminURL: "https://hydra", BearerToken: "t", BearerTokenFile: notPEM},
+		"missing CA file":           {AdminURL: "https://hydra", CAFile: filepath.Join(dir, "missing")},
+		"no PEM in the CA file":     {AdminURL: "https://hydra", CAFile: notPEM},
+		"CA bundle and CA file":     {AdminURL: "https://hydra", CABundle: []byte("x"), CAFile: notPEM},
+		"empty URL":                 {},
+		"relative URL":              {AdminURL: "hydra-admin:4445"},
+		"other scheme":              {AdminURL: "ftp://hydra"},
+		"no host":                   {AdminURL: "http://"},
+		"no PEM in CAs":             {AdminURL: "https://hydra", CABundle: []byte("not a certificate")},
 	} {
 		if _, err := New(opts); err == nil {
 			t.Errorf("%s: New succeeded", name)

@@ -17,9 +17,12 @@ import (
 
 // In Kubernetes the admin token and the CA bundle are files mounted from a Secret or a
 // ConfigMap, and the kubelet replaces them when the Secret changes. The operator looks at them
-// again on every request (one stat of a file, about a microsecond; BenchmarkTokenUnchanged)
-// and re-reads them only when the stat says they may have changed, so that a rotated token or CA takes
-// effect with the next request and no restart.
+// again on every request and re-reads them only when a stat says they may have changed, so that
+// a rotated token or CA takes effect with the next request and no restart. Measured on a 2-core
+// VM (go test -bench 'Token|Get' ./internal/hydra): the stat costs 3 µs, reading and comparing
+// the file 25 µs (only within racyWindow of a change), and a whole request to a server on the
+// loopback interface 81 µs with a fixed token and 85 µs with the token file; a real Hydra
+// answers in milliseconds.
 
 // fileStamp identifies one version of a file as os.Stat, which follows symlinks, sees it: the
 // kubelet's atomic update (a new timestamped directory, then the ..data symlink swapped to it)

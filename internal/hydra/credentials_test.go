@@ -88,6 +88,7 @@ type rotation struct {
 func rotations(t *testing.T, file string) []rotation {
 	renamed := filepath.Join(t.TempDir(), file)
 	inPlace := filepath.Join(t.TempDir(), file)
+	sameTick := filepath.Join(t.TempDir(), file)
 	kubelet := &kubeletDir{dir: t.TempDir()}
 	return []rotation{
 		{"a new file renamed over the old", func(t *testing.T, content string) string {
@@ -102,6 +103,20 @@ func rotations(t *testing.T, file string) []rotation {
 				t.Fatal(err)
 			}
 			return inPlace
+		}},
+		{"rewritten in place within the same clock tick", func(t *testing.T, content string) string {
+			// The modification time is put back, as a file system with a coarse clock would
+			// leave it: with content of the same length, nothing a stat returns changes.
+			info, statErr := os.Stat(sameTick)
+			if err := os.WriteFile(sameTick, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if statErr == nil {
+				if err := os.Chtimes(sameTick, time.Time{}, info.ModTime()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return sameTick
 		}},
 	}
 }
@@ -406,12 +421,13 @@ func (ca *testCA) serverCert(t *testing.T) *tls.Certificate {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// tlsServer presents whichever certificate it was last given and counts its handshakes: a
-// request that needs one came on a new connection.
+// tlsServer presents whichever certificate it was last given and counts its handshakes (a
+// request that needs one came on a new connection) and its closed connections.
 type tlsServer struct {
 	*httptest.Server
 	cert       atomic.Pointer[tls.Certificate]
 	handshakes atomic.Int32
+	closed     atomic.Int32
 }
 
 func newTLSServer(t *testing.T, cert *tls.Certificate) *tlsServer {
@@ -422,6 +438,11 @@ func newTLSServer(t *testing.T, cert *tls.Certificate) *tlsServer {
 		_, _ = io.WriteString(w, `{"client_id":"x"}`)
 	}))
 	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes the tests make fail
+	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateClosed {
+			s.closed.Add(1)
+		}
+	}
 	// Per handshake, so that a swapped certificate is presented on the next connection.
 	s.TLS = &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		s.handshakes.Add(1)
@@ -436,6 +457,21 @@ func newTLSServer(t *testing.T, cert *tls.Certificate) *tlsServer {
 func (s *tlsServer) present(cert *tls.Certificate) {
 	s.cert.Store(cert)
 	s.CloseClientConnections()
+}
+
+// waitFor polls cond until it holds, and fails t if it doesn't within five seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("waited 5s for %s", what)
+		case <-tick.C:
+		}
+	}
 }
 
 func isUnknownAuthority(err error) bool {
@@ -468,6 +504,9 @@ func TestCAFileRotation(t *testing.T) {
 			if n := srv.handshakes.Load(); n != 2 {
 				t.Errorf("%d handshakes after the CA changed, want 2: the connection verified against the old CA was used", n)
 			}
+			// The client closes the old connection rather than leave it idle; the server sees it
+			// close a moment later.
+			waitFor(t, "the connection verified against the old CA to be closed", func() bool { return srv.closed.Load() >= 1 })
 
 			srv.present(cert1)
 			if _, err := hc.Get(context.Background(), "x"); !isUnknownAuthority(err) {
@@ -529,21 +568,28 @@ func TestCAFileBadChangeKeepsLastPool(t *testing.T) {
 
 // --- What it costs -------------------------------------------------------------------------
 
-// BenchmarkTokenUnchanged is the cost each request pays to look for a changed token file.
+// BenchmarkTokenUnchanged is the cost each request pays to look for a changed token file: a
+// stat once the file is older than racyWindow, and a read and comparison within it.
 func BenchmarkTokenUnchanged(b *testing.B) {
 	for _, layout := range []string{"plain file", "kubelet symlinks"} {
-		b.Run(layout, func(b *testing.B) {
-			path := benchTokenFile(b, layout)
-			f, err := newTokenFile(path, logr.Discard())
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if token, _ := f.current(); token == "" {
-					b.Fatal("no token")
+		for _, age := range []time.Duration{time.Minute, 0} {
+			b.Run(fmt.Sprintf("%s, written %s ago", layout, age), func(b *testing.B) {
+				path := benchTokenFile(b, layout)
+				mtime := time.Now().Add(-age)
+				if err := os.Chtimes(path, mtime, mtime); err != nil {
+					b.Fatal(err)
 				}
-			}
-		})
+				f, err := newTokenFile(path, logr.Discard())
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if token, _ := f.current(); token == "" {
+						b.Fatal("no token")
+					}
+				}
+			})
+		}
 	}
 }
 
