@@ -42,8 +42,8 @@ func parseFlags() operator.Options {
 	fs := flag.CommandLine
 	fs.StringVar(&o.HydraAdminURL, "hydra-admin-url", env("HYDRA_ADMIN_URL", ""), "Base URL of Hydra's admin API, such as http://hydra-admin:4445 [HYDRA_ADMIN_URL]")
 	fs.StringVar(&o.HydraPublicURL, "hydra-public-url", env("HYDRA_PUBLIC_URL", ""), "Base URL of Hydra's public API (the issuer), for secretTemplate.includeEndpoints [HYDRA_PUBLIC_URL]")
-	fs.StringVar(&o.HydraTokenFile, "hydra-admin-token-file", env("HYDRA_ADMIN_TOKEN_FILE", ""), "File with a bearer token for Hydra's admin API (re-read at start; never a flag value, so it can't show in the process list) [HYDRA_ADMIN_TOKEN_FILE]")
-	fs.StringVar(&o.HydraCAFile, "hydra-ca-file", env("HYDRA_CA_FILE", ""), "PEM CA bundle to verify Hydra's TLS certificate [HYDRA_CA_FILE]")
+	fs.StringVar(&o.HydraTokenFile, "hydra-admin-token-file", env("HYDRA_ADMIN_TOKEN_FILE", ""), "File with a bearer token for Hydra's admin API, re-read whenever it changes (no restart); never a flag value, so it can't show in the process list [HYDRA_ADMIN_TOKEN_FILE]")
+	fs.StringVar(&o.HydraCAFile, "hydra-ca-file", env("HYDRA_CA_FILE", ""), "PEM CA bundle to verify Hydra's TLS certificate, re-read whenever it changes (no restart) [HYDRA_CA_FILE]")
 	fs.DurationVar(&o.HydraTimeout, "hydra-timeout", envDuration("HYDRA_TIMEOUT", o.HydraTimeout), "Timeout of one request to Hydra [HYDRA_TIMEOUT]")
 	fs.IntVar(&o.HydraMaxIdleConns, "hydra-max-idle-conns", envInt("HYDRA_MAX_IDLE_CONNS", o.HydraMaxIdleConns), "Keep-alive connections kept open to Hydra [HYDRA_MAX_IDLE_CONNS]")
 	fs.IntVar(&o.HydraPageSize, "hydra-list-page-size", envInt("HYDRA_LIST_PAGE_SIZE", o.HydraPageSize), "Clients per page when the periodic drift check lists Hydra's clients (Hydra allows up to 1000) [HYDRA_LIST_PAGE_SIZE]")
