@@ -216,9 +216,9 @@ type caFileTransport struct {
 	tr *http.Transport
 }
 
+// newCAFileTransport starts with the pool ca read at start; ca is not shared yet.
 func newCAFileTransport(ca *fileValue[*x509.CertPool], build func(*tls.Config) *http.Transport) *caFileTransport {
-	pool, _ := ca.current()
-	return &caFileTransport{ca: ca, build: build, tr: build(tlsConfig(pool))}
+	return &caFileTransport{ca: ca, build: build, tr: build(tlsConfig(ca.value))}
 }
 
 // tlsConfig trusts pool, in place of the system's roots.

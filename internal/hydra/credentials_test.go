@@ -430,13 +430,18 @@ type tlsServer struct {
 	closed     atomic.Int32
 }
 
-func newTLSServer(t *testing.T, cert *tls.Certificate) *tlsServer {
+// newTLSServer starts a server that presents cert and answers with handler; nil answers every
+// request with a client.
+func newTLSServer(t *testing.T, cert *tls.Certificate, handler http.Handler) *tlsServer {
 	s := &tlsServer{}
 	s.cert.Store(cert)
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"client_id":"x"}`)
-	}))
+	if handler == nil {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"client_id":"x"}`)
+		})
+	}
+	s.Server = httptest.NewUnstartedServer(handler)
 	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes the tests make fail
 	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
 		if state == http.StateClosed {
@@ -486,7 +491,7 @@ func TestCAFileRotation(t *testing.T) {
 		t.Run(rot.name, func(t *testing.T) {
 			ca1, ca2 := newTestCA(t, "ca1"), newTestCA(t, "ca2")
 			cert1 := ca1.serverCert(t)
-			srv := newTLSServer(t, cert1)
+			srv := newTLSServer(t, cert1, nil)
 			sink := &recordingSink{}
 			hc, err := New(Options{AdminURL: srv.URL, CAFile: rot.write(t, ca1.pem), Log: logr.New(sink)})
 			if err != nil {
@@ -539,7 +544,7 @@ func TestCAFileBadChangeKeepsLastPool(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ca1, ca2 := newTestCA(t, "ca1"), newTestCA(t, "ca2")
-			srv := newTLSServer(t, ca1.serverCert(t))
+			srv := newTLSServer(t, ca1.serverCert(t), nil)
 			path := filepath.Join(t.TempDir(), "ca.crt")
 			writeRenamed(t, path, ca1.pem)
 			sink := &recordingSink{}
@@ -563,6 +568,69 @@ func TestCAFileBadChangeKeepsLastPool(t *testing.T) {
 			srv.present(ca2.serverCert(t))
 			getN(t, hc, 1)
 		})
+	}
+}
+
+// --- Both at once, under load ----------------------------------------------------------------
+
+// Requests from several goroutines while both files change, for the race detector: every request
+// succeeds (the server accepts every token and both CAs are trusted throughout), and the
+// requests after the last change send the last token.
+func TestFilesChangeUnderConcurrentRequests(t *testing.T) {
+	ca1, ca2 := newTestCA(t, "ca1"), newTestCA(t, "ca2")
+	var lastAuth atomic.Pointer[string]
+	srv := newTLSServer(t, ca1.serverCert(t), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		lastAuth.Store(&auth)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"client_id":"x"}`)
+	}))
+	dir := t.TempDir()
+	tokenFile, caFile := filepath.Join(dir, "token"), filepath.Join(dir, "ca.crt")
+	writeRenamed(t, tokenFile, "token-0")
+	writeRenamed(t, caFile, ca1.pem+ca2.pem)
+	hc, err := New(Options{AdminURL: srv.URL, BearerTokenFile: tokenFile, CAFile: caFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := hc.Get(context.Background(), "x"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 1; i <= 20; i++ {
+		writeRenamed(t, tokenFile, fmt.Sprintf("token-%d", i))
+		// The same CAs in the other order: a new file with new content each time.
+		if i%2 == 1 {
+			writeRenamed(t, caFile, ca2.pem+ca1.pem)
+		} else {
+			writeRenamed(t, caFile, ca1.pem+ca2.pem)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a request while the files changed: %v", err)
+	}
+	getN(t, hc, 1)
+	if got := *lastAuth.Load(); got != "Bearer token-20" {
+		t.Errorf("after the last change the client sent %q, want the last token", got)
 	}
 }
 
