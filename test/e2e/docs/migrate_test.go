@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +26,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/testenv"
 )
@@ -138,6 +140,8 @@ func TestDocsMigrateFromHydraMaester(t *testing.T) {
 // read fresh by the kubelet.
 func (r *runLocal) client(t *testing.T) client.Client {
 	t.Helper()
+	// The client logs nothing the test needs; without a logger, controller-runtime complains.
+	ctrllog.SetLogger(logr.Discard())
 	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(r.dir, "kubeconfig"))
 	if err != nil {
 		t.Fatal(err)
