@@ -26,6 +26,10 @@ import (
 )
 
 func main() {
+	// A subcommand, before the operator's flags are parsed: they don't apply to it.
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		os.Exit(runMigrate(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	tuneGC()
 	opts := parseFlags()
 	if err := run(opts); err != nil {
