@@ -132,10 +132,7 @@ func parseMigrateFlags(args []string, stderr io.Writer) (migrateFlags, error) {
 	var f migrateFlags
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = io.WriteString(stderr, migrateUsage)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printMigrateUsage(fs, stderr) }
 	addFile := func(p string) error {
 		if p == "" {
 			return errors.New("empty path")
@@ -143,17 +140,17 @@ func parseMigrateFlags(args []string, stderr io.Writer) (migrateFlags, error) {
 		f.files = append(f.files, p)
 		return nil
 	}
-	fs.Func("filename", "File, directory or - (stdin) with hydra-maester OAuth2Clients; repeatable", addFile)
+	fs.Func("filename", "`PATH` of a file, a directory or - (stdin) with hydra-maester OAuth2Clients; repeatable", addFile)
 	fs.Func("f", "Short for --filename", addFile)
-	fs.StringVar(&f.namespace, "namespace", "", "List hydra-maester OAuth2Clients in this namespace of the cluster")
+	fs.StringVar(&f.namespace, "namespace", "", "List hydra-maester OAuth2Clients in the namespace `NS` of the cluster")
 	fs.StringVar(&f.namespace, "n", "", "Short for --namespace")
 	fs.BoolVar(&f.allNamespaces, "all-namespaces", false, "List hydra-maester OAuth2Clients in every namespace of the cluster")
 	fs.BoolVar(&f.allNamespaces, "A", false, "Short for --all-namespaces")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "Kubeconfig file for --namespace and --all-namespaces; default: $KUBECONFIG, in-cluster, ~/.kube/config")
-	fs.StringVar(&f.outputDir, "output-dir", "", "Write DIR/<namespace>/<name>.yaml per resource instead of YAML on stdout")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "Kubeconfig `FILE` for --namespace and --all-namespaces; default: $KUBECONFIG, in-cluster, ~/.kube/config")
+	fs.StringVar(&f.outputDir, "output-dir", "", "Write `DIR`/<namespace>/<name>.yaml per resource instead of YAML on stdout")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "Write no manifests; print only the report, on stdout")
-	fs.StringVar(&f.opts.ClientIDKey, "client-id-key", migrate.DefaultClientIDKey, "Key of the client ID in hydra-maester's Secrets (its CLIENT_ID_KEY)")
-	fs.StringVar(&f.opts.ClientSecretKey, "client-secret-key", migrate.DefaultClientSecretKey, "Key of the client secret in hydra-maester's Secrets (its CLIENT_SECRET_KEY)")
+	fs.StringVar(&f.opts.ClientIDKey, "client-id-key", migrate.DefaultClientIDKey, "The `KEY` that holds the client ID in hydra-maester's Secrets (its CLIENT_ID_KEY)")
+	fs.StringVar(&f.opts.ClientSecretKey, "client-secret-key", migrate.DefaultClientSecretKey, "The `KEY` that holds the client secret in hydra-maester's Secrets (its CLIENT_SECRET_KEY)")
 	fs.BoolVar(&f.opts.DropUnsupported, "drop-unsupported", false, "Convert resources with fields our API has no place for, without those fields (warned in the report)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -162,6 +159,34 @@ func parseMigrateFlags(args []string, stderr io.Writer) (migrateFlags, error) {
 		return f, fmt.Errorf("unexpected arguments %s: give files with -f", strings.Join(fs.Args(), " "))
 	}
 	return f, f.check()
+}
+
+// shortFlags are the one-letter aliases of kubectl's input flags, printed beside the long names.
+var shortFlags = map[string]string{"filename": "f", "namespace": "n", "all-namespaces": "A"}
+
+// printMigrateUsage prints the help text and the flags with kubectl's double dashes, each
+// alias on its long flag's line (Go's flag package accepts one dash or two).
+func printMigrateUsage(fs *flag.FlagSet, w io.Writer) {
+	var b strings.Builder
+	b.WriteString(migrateUsage)
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) == 1 {
+			return
+		}
+		name := "--" + f.Name
+		if short, ok := shortFlags[f.Name]; ok {
+			name = "-" + short + ", " + name
+		}
+		value, usage := flag.UnquoteUsage(f)
+		if value != "" {
+			name += " " + value
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(&b, "  %s\n      %s\n", name, usage)
+	})
+	_, _ = io.WriteString(w, b.String())
 }
 
 // check refuses ambiguous input and key names the Secret could not hold.

@@ -141,7 +141,11 @@ func TestMigrateHelp(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("exit status %d", r.code)
 	}
-	for _, want := range []string{"docs/migrate-from-hydra-maester.md", "-filename", "-namespace", "-all-namespaces", "-output-dir", "-dry-run", "-drop-unsupported", "-client-id-key", "-client-secret-key", "-kubeconfig", "Exit status: 0"} {
+	for _, want := range []string{
+		"docs/migrate-from-hydra-maester.md", "\n  -f, --filename PATH\n", "\n  -n, --namespace NS\n", "\n  -A, --all-namespaces\n",
+		"\n  --output-dir DIR\n", "\n  --dry-run\n", "\n  --drop-unsupported\n", "\n  --client-id-key KEY\n",
+		"\n  --client-secret-key KEY\n", "\n  --kubeconfig FILE\n", "(default CLIENT_ID)", "Exit status: 0",
+	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("help lacks %q:\n%s", want, r.stderr)
 		}
