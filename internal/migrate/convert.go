@@ -175,7 +175,9 @@ func Convert(in *unstructured.Unstructured, opts Options) (*v1alpha1.OAuth2Clien
 	}
 	out.Spec = convertSpec(src, opts, &res)
 	out.Labels, out.Annotations = copyMeta(in, &res)
-	res.Actions = append(res.Actions, shareSecretAction(in.GetNamespace(), src.SecretName, in.GetName()))
+	res.Actions = append(res.Actions,
+		shareSecretAction(in.GetNamespace(), src.SecretName, in.GetName()),
+		deleteOldAction(in.GetNamespace(), src.SecretName, in.GetName()))
 	return out, res
 }
 
@@ -423,6 +425,14 @@ func deletionPolicy(p string, res *Result) v1alpha1.DeletionPolicy {
 func shareSecretAction(namespace, secret, name string) string {
 	return fmt.Sprintf("share Secret %s/%s with the new resource: kubectl annotate secret -n %s %s %s=%s",
 		namespace, secret, namespace, secret, v1alpha1.ClientAnnotation, name)
+}
+
+// deleteOldAction warns about the old resource: hydra-maester puts an ownerReference to it on
+// the Secret it creates, so deleting it with the default cascade garbage-collects the
+// credentials, and a running hydra-maester deletes the Hydra client when it goes.
+func deleteOldAction(namespace, secret, name string) string {
+	return fmt.Sprintf("delete the old %s/%s (hydra.ory.sh) only as docs/migrate-from-hydra-maester.md says: Secret %s may be owned by it and is garbage-collected with it unless deleted with --cascade=orphan, and hydra-maester deletes the Hydra client when it goes",
+		namespace, name, secret)
 }
 
 // ConvertAll converts every resource read, in order. A second resource of the same namespace and

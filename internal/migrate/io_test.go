@@ -144,6 +144,7 @@ func TestReport(t *testing.T) {
   annotations copied: example.com/owner
   annotations not copied: kubectl.kubernetes.io/last-applied-configuration
   to do: share Secret shop/web-credentials with the new resource: kubectl annotate secret -n shop web-credentials oauth2.clientoperator.dev/client=web
+  to do: delete the old shop/web (hydra.ory.sh) only as docs/migrate-from-hydra-maester.md says: Secret web-credentials may be owned by it and is garbage-collected with it unless deleted with --cascade=orphan, and hydra-maester deletes the Hydra client when it goes
 shop/legacy: refused: hydraAdmin (port, url) points at another Hydra; this operator serves the one Hydra its flags name: keep the resource with hydra-maester for now, or remove hydraAdmin if it names that same Hydra
 1 converted, 1 refused, 1 other documents ignored
 `
