@@ -44,6 +44,8 @@ Output: multi-document YAML on stdout, or with --output-dir DIR one file per res
 DIR/<namespace>/<name>.yaml. The report goes to stderr: one block per resource (mappings
 worth knowing, and what to do, such as annotating the Secret so the new resource may use it,
 or why it was refused), then "N converted, M refused, K other documents ignored".
+Our CRD is stricter than hydra-maester's in places (redirect URIs, grant and response type
+combinations): check the output with kubectl apply --server-side --dry-run=server -f.
 
 Refused (reported, not converted): spec.hydraAdmin set (another Hydra); fields our API
 has no place for (requestUris, requestObjectSigningAlg, sectorIdentifierUri,
@@ -189,7 +191,7 @@ func printMigrateUsage(fs *flag.FlagSet, w io.Writer) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-// check refuses ambiguous input and key names the Secret could not hold.
+// check refuses ambiguous input and key names the CRD would refuse.
 func (f migrateFlags) check() error {
 	modes := 0
 	for _, set := range []bool{len(f.files) > 0, f.namespace != "", f.allNamespaces} {
@@ -203,10 +205,7 @@ func (f migrateFlags) check() error {
 	if f.kubeconfig != "" && len(f.files) > 0 {
 		return errors.New("--kubeconfig applies to --namespace and --all-namespaces only")
 	}
-	if f.opts.ClientIDKey == "" || f.opts.ClientSecretKey == "" || f.opts.ClientIDKey == f.opts.ClientSecretKey {
-		return errors.New("--client-id-key and --client-secret-key must be two different, non-empty keys")
-	}
-	return nil
+	return f.opts.Validate()
 }
 
 // readInput reads the files, or lists the cluster.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -47,6 +48,26 @@ type Options struct {
 	// DropUnsupported converts a resource that sets fields our API has no place for, without
 	// them, instead of refusing it; the result then warns which fields were dropped.
 	DropUnsupported bool
+}
+
+// secretKeyPattern is the CRD's rule for clientIDKey and clientSecretKey (a valid Secret key).
+var secretKeyPattern = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+
+// Validate refuses key names the CRD would refuse, so that a typo in a flag fails the command
+// rather than every apply of its output.
+func (o Options) Validate() error {
+	for _, k := range []struct{ flag, key string }{{"--client-id-key", o.ClientIDKey}, {"--client-secret-key", o.ClientSecretKey}} {
+		if len(k.key) > 253 || !secretKeyPattern.MatchString(k.key) || k.key == "." || strings.HasPrefix(k.key, "..") {
+			return fmt.Errorf("%s %q is not a valid Secret key: 1 to 253 letters, digits, -, _ and ., not . and not starting with ..", k.flag, k.key)
+		}
+		if slices.Contains([]string{"issuer_url", "token_endpoint", "authorization_endpoint", "jwks_uri"}, k.key) {
+			return fmt.Errorf("%s %s is reserved by this operator for the authorization server's endpoints", k.flag, k.key)
+		}
+	}
+	if o.ClientIDKey == o.ClientSecretKey {
+		return fmt.Errorf("--client-id-key and --client-secret-key are both %q: they must name two different keys", o.ClientIDKey)
+	}
+	return nil
 }
 
 // Result is what the conversion of one resource says to the user.

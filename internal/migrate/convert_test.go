@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -12,12 +13,19 @@ import (
 
 var defaultOpts = Options{ClientIDKey: DefaultClientIDKey, ClientSecretKey: DefaultClientSecretKey}
 
-// source builds a hydra-maester OAuth2Client shop/web from a YAML spec.
-func source(t *testing.T, specYAML string) *unstructured.Unstructured {
+// source builds a hydra-maester OAuth2Client shop/web from YAML specs, a later one's fields
+// replacing an earlier one's.
+func source(t *testing.T, specYAML ...string) *unstructured.Unstructured {
 	t.Helper()
 	spec := map[string]any{}
-	if err := yaml.Unmarshal([]byte(specYAML), &spec); err != nil {
-		t.Fatalf("bad test spec: %v", err)
+	for _, part := range specYAML {
+		m := map[string]any{}
+		if err := yaml.Unmarshal([]byte(part), &m); err != nil {
+			t.Fatalf("bad test spec: %v", err)
+		}
+		for k, v := range m {
+			spec[k] = v
+		}
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "hydra.ory.sh/v1alpha1",
@@ -62,6 +70,7 @@ const baseIn = "grantTypes: [client_credentials]\nsecretName: web-credentials\n"
 
 // TestConvertMapping has one row per row of the mapping: hydra-maester's field in, ours out.
 func TestConvertMapping(t *testing.T) {
+	v := crdValidator(t)
 	for _, tc := range []struct {
 		name, in, want string
 		opts           *Options
@@ -70,7 +79,10 @@ func TestConvertMapping(t *testing.T) {
 		{name: "minimal", in: "", want: ""},
 		{name: "clientName", in: "clientName: Web Shop", want: "clientName: Web Shop"},
 		{name: "grantTypes", in: "grantTypes: [authorization_code, refresh_token]", want: "grantTypes: [authorization_code, refresh_token]"},
-		{name: "responseTypes", in: "responseTypes: [code, id_token]", want: "responseTypes: [code, id_token]"},
+		{
+			name: "responseTypes", in: "grantTypes: [authorization_code]\nresponseTypes: [code, id_token]",
+			want: "grantTypes: [authorization_code]\nresponseTypes: [code, id_token]",
+		},
 		{name: "redirectUris", in: "redirectUris: [https://a.example/cb, https://b.example/cb]", want: "redirectURIs: [https://a.example/cb, https://b.example/cb]"},
 		{name: "postLogoutRedirectUris", in: "postLogoutRedirectUris: [https://a.example/bye]", want: "postLogoutRedirectURIs: [https://a.example/bye]"},
 		{name: "allowedCorsOrigins", in: "allowedCorsOrigins: [https://a.example]", want: "allowedCORSOrigins: [https://a.example]"},
@@ -142,7 +154,7 @@ func TestConvertMapping(t *testing.T) {
 			if tc.opts != nil {
 				opts = *tc.opts
 			}
-			got, res := Convert(source(t, baseIn+tc.in), opts)
+			got, res := Convert(source(t, baseIn, tc.in), opts)
 			if res.Refused() {
 				t.Fatalf("refused: %v", res.Refusals)
 			}
@@ -158,6 +170,9 @@ func TestConvertMapping(t *testing.T) {
 			}
 			if g, w := canonical(t, got.Spec), canonical(t, want); g != w {
 				t.Errorf("spec:\n got %s\nwant %s", g, w)
+			}
+			if errs := v.Validate(context.Background(), manifestObject(t, got), nil); len(errs) > 0 {
+				t.Errorf("the API server would refuse the manifest: %v", errs.ToAggregate())
 			}
 			if got.Spec.ClientID != "" {
 				t.Errorf("clientID set to %q; the ID must come from the Secret", got.Spec.ClientID)
@@ -355,5 +370,27 @@ func TestConvertAllRefusesDuplicates(t *testing.T) {
 	if len(results) != 2 || results[0].Refused() || !results[1].Refused() ||
 		results[1].Refusals[0] != "given more than once: only the first one read is used" {
 		t.Errorf("results: %+v", results)
+	}
+}
+
+// TestOptionsValidate: the key flags follow the CRD's rules for secretTemplate's keys.
+func TestOptionsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		id, secret, want string // want "" means valid
+	}{
+		{DefaultClientIDKey, DefaultClientSecretKey, ""},
+		{"client-id.v2", "client_secret", ""},
+		{"", "s", `--client-id-key "" is not a valid Secret key`},
+		{"id", "a b", `--client-secret-key "a b" is not a valid Secret key`},
+		{".", "s", `--client-id-key "." is not a valid Secret key`},
+		{"..x", "s", `--client-id-key "..x" is not a valid Secret key`},
+		{strings.Repeat("k", 254), "s", `--client-id-key "` + strings.Repeat("k", 254) + `" is not a valid Secret key`},
+		{"id", "jwks_uri", "--client-secret-key jwks_uri is reserved"},
+		{"same", "same", `--client-id-key and --client-secret-key are both "same"`},
+	} {
+		err := Options{ClientIDKey: tc.id, ClientSecretKey: tc.secret}.Validate()
+		if (err == nil) != (tc.want == "") || err != nil && !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Validate(%q, %q) = %v, want %q", tc.id, tc.secret, err, tc.want)
+		}
 	}
 }

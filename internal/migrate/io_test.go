@@ -254,14 +254,7 @@ spec:
 // TestConvertedManifestPassesTheCRD: the realistic resource's manifest passes our CRD's schema
 // and CEL rules, as the API server would check them on apply.
 func TestConvertedManifestPassesTheCRD(t *testing.T) {
-	crd, err := os.ReadFile("../../config/crd/bases/oauth2.clientoperator.dev_oauth2clients.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := validation.New(crd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := crdValidator(t)
 	clients, _, _ := convertFile(t)
 	if len(clients) != 1 {
 		t.Fatalf("converted %d resources, want 1", len(clients))
@@ -276,6 +269,20 @@ func TestConvertedManifestPassesTheCRD(t *testing.T) {
 	if errs := v.Validate(context.Background(), manifestObject(t, bad), nil); len(errs) == 0 {
 		t.Error("the validator accepted an http redirect URI on a public host: the check is not working")
 	}
+}
+
+// crdValidator runs our CRD's schema and CEL rules in process.
+func crdValidator(t *testing.T) *validation.Validator {
+	t.Helper()
+	crd, err := os.ReadFile("../../config/crd/bases/oauth2.clientoperator.dev_oauth2clients.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := validation.New(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // manifestObject is the written manifest as the decoded JSON the API server validates.
