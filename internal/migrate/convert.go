@@ -8,146 +8,16 @@
 package migrate
 
 import (
-	"encoding/json"
 	"fmt"
-	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 )
-
-// SourceGroupVersion is hydra-maester's API group and version.
-var SourceGroupVersion = schema.GroupVersion{Group: "hydra.ory.sh", Version: "v1alpha1"}
-
-// SourceGVR is the resource hydra-maester's OAuth2Clients are listed under.
-var SourceGVR = SourceGroupVersion.WithResource("oauth2clients")
-
-// SourceKind is the kind of hydra-maester's resource (its list kind is SourceKind+"List").
-const SourceKind = "OAuth2Client"
-
-// Default key names of hydra-maester's Secret: it writes CLIENT_ID and CLIENT_SECRET unless its
-// CLIENT_ID_KEY and CLIENT_SECRET_KEY environment variables say otherwise.
-const (
-	DefaultClientIDKey     = "CLIENT_ID"
-	DefaultClientSecretKey = "CLIENT_SECRET"
-)
-
-// Options shape the conversion.
-type Options struct {
-	// ClientIDKey and ClientSecretKey are the key names in hydra-maester's Secrets, copied into
-	// spec.secretTemplate so that the operator reads (and later writes) the same keys.
-	ClientIDKey     string
-	ClientSecretKey string
-	// DropUnsupported converts a resource that sets fields our API has no place for, without
-	// them, instead of refusing it; the result then warns which fields were dropped.
-	DropUnsupported bool
-}
-
-// secretKeyPattern is the CRD's rule for clientIDKey and clientSecretKey (a valid Secret key).
-var secretKeyPattern = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
-
-// Validate refuses key names the CRD would refuse, so that a typo in a flag fails the command
-// rather than every apply of its output.
-func (o Options) Validate() error {
-	for _, k := range []struct{ flag, key string }{{"--client-id-key", o.ClientIDKey}, {"--client-secret-key", o.ClientSecretKey}} {
-		if len(k.key) > 253 || !secretKeyPattern.MatchString(k.key) || k.key == "." || strings.HasPrefix(k.key, "..") {
-			return fmt.Errorf("%s %q is not a valid Secret key: 1 to 253 letters, digits, -, _ and ., not . and not starting with ..", k.flag, k.key)
-		}
-		if slices.Contains([]string{"issuer_url", "token_endpoint", "authorization_endpoint", "jwks_uri"}, k.key) {
-			return fmt.Errorf("%s %s is reserved by this operator for the authorization server's endpoints", k.flag, k.key)
-		}
-	}
-	if o.ClientIDKey == o.ClientSecretKey {
-		return fmt.Errorf("--client-id-key and --client-secret-key are both %q: they must name two different keys", o.ClientIDKey)
-	}
-	return nil
-}
-
-// Result is what the conversion of one resource says to the user.
-type Result struct {
-	Namespace, Name string
-	// Refusals, when not empty, say why the resource was not converted and what to do.
-	Refusals []string
-	// Notes are mappings worth knowing, such as merged scopes.
-	Notes []string
-	// Warnings name what the converted manifest lost (fields dropped by DropUnsupported).
-	Warnings []string
-	// Actions are what the user must do for the converted resource to work.
-	Actions []string
-}
-
-// Refused says whether the resource was left unconverted.
-func (r Result) Refused() bool { return len(r.Refusals) > 0 }
-
-// Key is namespace/name, as the report and kubectl write it.
-func (r Result) Key() string {
-	ns := r.Namespace
-	if ns == "" {
-		ns = "(no namespace)"
-	}
-	return ns + "/" + r.Name
-}
-
-// sourceSpec is the part of hydra-maester's spec this converter reads, decoded from JSON. Fields
-// are kept as the JSON says; what to do with each is decided in Convert.
-type sourceSpec struct {
-	ClientName                        string                `json:"clientName"`
-	GrantTypes                        []string              `json:"grantTypes"`
-	ResponseTypes                     []string              `json:"responseTypes"`
-	RedirectURIs                      []string              `json:"redirectUris"`
-	RequestURIs                       []string              `json:"requestUris"`
-	PostLogoutRedirectURIs            []string              `json:"postLogoutRedirectUris"`
-	AllowedCORSOrigins                []string              `json:"allowedCorsOrigins"`
-	Audience                          []string              `json:"audience"`
-	Scope                             string                `json:"scope"`
-	ScopeArray                        []string              `json:"scopeArray"`
-	SecretName                        string                `json:"secretName"`
-	SkipConsent                       bool                  `json:"skipConsent"`
-	SkipLogoutConsent                 bool                  `json:"skipLogoutConsent"`
-	HydraAdmin                        map[string]any        `json:"hydraAdmin"`
-	TokenEndpointAuthMethod           string                `json:"tokenEndpointAuthMethod"`
-	TokenLifespans                    map[string]string     `json:"tokenLifespans"`
-	Metadata                          *apiextensionsv1.JSON `json:"metadata"`
-	JWKSURI                           string                `json:"jwksUri"`
-	FrontChannelLogoutSessionRequired bool                  `json:"frontChannelLogoutSessionRequired"`
-	FrontChannelLogoutURI             string                `json:"frontChannelLogoutURI"`
-	BackChannelLogoutSessionRequired  bool                  `json:"backChannelLogoutSessionRequired"`
-	BackChannelLogoutURI              string                `json:"backChannelLogoutURI"`
-	DeletionPolicy                    string                `json:"deletionPolicy"`
-	LogoURI                           string                `json:"logoUri"`
-	AccessTokenStrategy               string                `json:"accessTokenStrategy"`
-	ClientSecretExpiresAt             int64                 `json:"clientSecretExpiresAt"`
-	ClientURI                         string                `json:"clientUri"`
-	Contacts                          []string              `json:"contacts"`
-	PolicyURI                         string                `json:"policyUri"`
-	RequestObjectSigningAlg           string                `json:"requestObjectSigningAlg"`
-	SectorIdentifierURI               string                `json:"sectorIdentifierUri"`
-	SubjectType                       string                `json:"subjectType"`
-	TokenEndpointAuthSigningAlg       string                `json:"tokenEndpointAuthSigningAlg"`
-	TosURI                            string                `json:"tosUri"`
-	UserinfoSignedResponseAlg         string                `json:"userinfoSignedResponseAlg"`
-}
-
-// knownSpecFields are the JSON names of hydra-maester's spec fields. A field outside this list
-// is one this converter does not know what to do with, so the resource is refused rather than
-// converted with the field silently lost.
-var knownSpecFields = []string{
-	"clientName", "grantTypes", "responseTypes", "redirectUris", "requestUris",
-	"postLogoutRedirectUris", "allowedCorsOrigins", "audience", "scope", "scopeArray",
-	"secretName", "skipConsent", "skipLogoutConsent", "hydraAdmin", "tokenEndpointAuthMethod",
-	"tokenLifespans", "metadata", "jwksUri", "frontChannelLogoutSessionRequired",
-	"frontChannelLogoutURI", "backChannelLogoutSessionRequired", "backChannelLogoutURI",
-	"deletionPolicy", "logoUri", "accessTokenStrategy", "clientSecretExpiresAt", "clientUri",
-	"contacts", "policyUri", "requestObjectSigningAlg", "sectorIdentifierUri", "subjectType",
-	"tokenEndpointAuthSigningAlg", "tosUri", "userinfoSignedResponseAlg",
-}
 
 // Convert turns one hydra-maester OAuth2Client into this operator's OAuth2Client. It returns
 // nil and a Result with Refusals when the resource cannot be converted without changing what
@@ -172,18 +42,7 @@ func Convert(in *unstructured.Unstructured, opts Options) (*v1alpha1.OAuth2Clien
 	}
 	res.Refusals = append(res.Refusals, refuseHydraAdmin(src.HydraAdmin)...)
 	res.Refusals = append(res.Refusals, refuseInvalid(src)...)
-	dropped := unsupportedFields(src)
-	if len(dropped) > 0 {
-		if !opts.DropUnsupported {
-			for _, f := range dropped {
-				res.Refusals = append(res.Refusals, "our API has no field for "+f+"; after adoption the operator would remove it from the Hydra client: remove it from the resource, or run with --drop-unsupported to convert without it")
-			}
-		} else {
-			for _, f := range dropped {
-				res.Warnings = append(res.Warnings, "dropped "+f+": our API has no field for it; after adoption the operator removes it from the Hydra client")
-			}
-		}
-	}
+	handleUnsupported(src, opts, &res)
 	if res.Refused() {
 		return nil, res
 	}
@@ -202,103 +61,17 @@ func Convert(in *unstructured.Unstructured, opts Options) (*v1alpha1.OAuth2Clien
 	return out, res
 }
 
-// decodeSpec reads hydra-maester's spec: unknown fields and fields of the wrong type refuse the
-// resource (a nil spec), so that nothing is converted half-understood.
-func decodeSpec(raw map[string]any) (*sourceSpec, []string) {
-	if raw == nil {
-		return nil, []string{"spec is not set"}
-	}
-	var refusals []string
-	if unknown := unknownKeys(raw, knownSpecFields); len(unknown) > 0 {
-		refusals = append(refusals, "unknown spec fields "+strings.Join(unknown, ", ")+": this converter does not know how to carry them over; remove them, or convert the resource by hand")
-	}
-	if tl, ok := raw["tokenLifespans"].(map[string]any); ok {
-		if unknown := unknownKeys(tl, slices.Collect(maps.Keys(lifespanFields))); len(unknown) > 0 {
-			refusals = append(refusals, "unknown tokenLifespans fields "+strings.Join(unknown, ", ")+": remove them, or convert the resource by hand")
+// handleUnsupported refuses a resource with fields our API has no place for or, with
+// --drop-unsupported, warns that they are dropped: either way the user learns that adoption
+// would remove them from the Hydra client.
+func handleUnsupported(src *sourceSpec, opts Options, res *Result) {
+	for _, f := range unsupportedFields(src) {
+		if opts.DropUnsupported {
+			res.Warnings = append(res.Warnings, "dropped "+f+": our API has no field for it; after adoption the operator removes it from the Hydra client")
+		} else {
+			res.Refusals = append(res.Refusals, "our API has no field for "+f+"; after adoption the operator would remove it from the Hydra client: remove it from the resource, or run with --drop-unsupported to convert without it")
 		}
 	}
-	data, err := json.Marshal(raw)
-	if err != nil {
-		return nil, append(refusals, "spec cannot be read: "+err.Error())
-	}
-	src := &sourceSpec{}
-	if err := json.Unmarshal(data, src); err != nil {
-		return nil, append(refusals, "spec is not a valid hydra-maester spec: "+err.Error())
-	}
-	return src, refusals
-}
-
-// unknownKeys returns the keys of m not in known, sorted.
-func unknownKeys(m map[string]any, known []string) []string {
-	var out []string
-	for k := range m {
-		if !slices.Contains(known, k) {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// refuseHydraAdmin refuses a resource whose spec.hydraAdmin names a Hydra: hydra-maester could
-// serve clients of several Hydras, this operator serves the one its flags name, so converting it
-// could adopt (or create) the client at the wrong server.
-func refuseHydraAdmin(admin map[string]any) []string {
-	var set []string
-	for k, v := range admin {
-		if v != nil && v != "" && v != int64(0) && v != float64(0) {
-			set = append(set, k)
-		}
-	}
-	if len(set) == 0 {
-		return nil
-	}
-	slices.Sort(set)
-	return []string{"hydraAdmin (" + strings.Join(set, ", ") + ") points at another Hydra; this operator serves the one Hydra its flags name: keep the resource with hydra-maester for now, or remove hydraAdmin if it names that same Hydra"}
-}
-
-// refuseInvalid refuses values the manifest could not carry: a Secret name is needed to keep the
-// credentials, and a deletion policy must be one of the two both projects know.
-func refuseInvalid(src *sourceSpec) []string {
-	var out []string
-	if src.SecretName == "" {
-		out = append(out, "spec.secretName is not set: hydra-maester requires it and the credentials to keep live there; set it to the Secret hydra-maester wrote")
-	}
-	switch src.DeletionPolicy {
-	case "", "delete", "orphan":
-	default:
-		out = append(out, fmt.Sprintf("deletionPolicy %q is neither delete nor orphan: set one of them", src.DeletionPolicy))
-	}
-	if m := metadata(src.Metadata); m != nil && !strings.HasPrefix(strings.TrimSpace(string(m.Raw)), "{") {
-		out = append(out, "metadata is not an object: our API stores an object; wrap the value in one")
-	}
-	if len(src.GrantTypes) == 0 {
-		out = append(out, "grantTypes is empty: our API requires at least one grant type; set the grant types the client uses")
-	}
-	return out
-}
-
-// unsupportedFields names the set fields our API has no place for. After adoption the operator
-// makes the Hydra client match the resource, so such a field would be removed at Hydra.
-func unsupportedFields(src *sourceSpec) []string {
-	var out []string
-	if len(src.RequestURIs) > 0 {
-		out = append(out, "requestUris")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"requestObjectSigningAlg", src.RequestObjectSigningAlg},
-		{"sectorIdentifierUri", src.SectorIdentifierURI},
-		{"tokenEndpointAuthSigningAlg", src.TokenEndpointAuthSigningAlg},
-		{"userinfoSignedResponseAlg", src.UserinfoSignedResponseAlg},
-	} {
-		if f.value != "" {
-			out = append(out, f.name)
-		}
-	}
-	if src.ClientSecretExpiresAt != 0 {
-		out = append(out, "clientSecretExpiresAt")
-	}
-	return out
 }
 
 // convertSpec maps the fields one to one (see the table in the package's tests) and adds what
