@@ -54,11 +54,21 @@ func Convert(in *unstructured.Unstructured, opts Options) (*v1alpha1.OAuth2Clien
 		},
 	}
 	out.Spec = convertSpec(src, opts, &res)
+	warnFailedSource(in, &res)
 	out.Labels, out.Annotations = copyMeta(in, &res)
 	res.Actions = append(res.Actions,
 		shareSecretAction(in.GetNamespace(), src.SecretName, in.GetName()),
 		deleteOldAction(in.GetNamespace(), src.SecretName, in.GetName()))
 	return out, res
+}
+
+// warnFailedSource passes on hydra-maester's own error for the resource: a client it failed to
+// register, or a Secret it failed to write, leaves nothing for the new resource to take over.
+func warnFailedSource(in *unstructured.Unstructured, res *Result) {
+	code, _, _ := unstructured.NestedString(in.Object, "status", "reconciliationError", "statusCode")
+	if code != "" {
+		res.Warnings = append(res.Warnings, "hydra-maester reported "+code+" for it (status.reconciliationError): check that its Secret and Hydra client exist before you apply the new resource")
+	}
 }
 
 // handleUnsupported refuses a resource with fields our API has no place for or, with

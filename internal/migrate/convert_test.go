@@ -360,6 +360,21 @@ annotations: {example.com/owner: ops}`); g != w {
 	}
 }
 
+// TestConvertWarnsOfAFailedSource: hydra-maester's own error is passed on; an empty one is not.
+func TestConvertWarnsOfAFailedSource(t *testing.T) {
+	in := source(t, baseIn)
+	in.Object["status"] = map[string]any{"reconciliationError": map[string]any{"statusCode": "CLIENT_REGISTRATION_FAILED", "description": "409 Conflict"}}
+	_, res := Convert(in, defaultOpts)
+	want := []string{"hydra-maester reported CLIENT_REGISTRATION_FAILED for it (status.reconciliationError): check that its Secret and Hydra client exist before you apply the new resource"}
+	if !slices.Equal(res.Warnings, want) {
+		t.Errorf("warnings: %q, want %q", res.Warnings, want)
+	}
+	in.Object["status"] = map[string]any{"reconciliationError": map[string]any{}}
+	if _, res := Convert(in, defaultOpts); len(res.Warnings) != 0 {
+		t.Errorf("warnings for an empty reconciliationError: %q", res.Warnings)
+	}
+}
+
 // TestConvertAllRefusesDuplicates: the same resource read twice is converted once.
 func TestConvertAllRefusesDuplicates(t *testing.T) {
 	a, b := source(t, baseIn), source(t, baseIn+"clientName: other")
