@@ -1,6 +1,7 @@
 // Command manager runs the oauth2-client-operator: it registers OAuth2Client resources as
 // clients at Ory Hydra and keeps their credentials in Secrets. It only turns its flags into
-// operator.Options; internal/operator does the wiring.
+// operator.Options; internal/operator does the wiring. `manager migrate` (migrate.go) is the
+// converter from ory/hydra-maester, internal/migrate.
 package main
 
 import (

@@ -40,7 +40,7 @@ var mayImport = map[string][]string{
 	"controllers": {"api/v1alpha1", "internal/drift", "internal/hydra", "internal/secrets"},
 	// The wiring: builds the manager, caches, controllers, scanner and metrics from options.
 	"internal/operator": {"api/v1alpha1", "controllers", "internal/drift", "internal/hydra", "internal/secrets"},
-	// The binary: flags into internal/operator's options.
+	// The binary: flags into internal/operator's options, and manager migrate's into internal/migrate.
 	"cmd": {"internal/operator", "internal/hydra", "internal/migrate"},
 	// The container image without Docker (make image): the library and its program.
 	"internal/image": {},
