@@ -1,6 +1,7 @@
 // Command manager runs the oauth2-client-operator: it registers OAuth2Client resources as
 // clients at Ory Hydra and keeps their credentials in Secrets. It only turns its flags into
-// operator.Options; internal/operator does the wiring.
+// operator.Options; internal/operator does the wiring. `manager migrate` (migrate.go) is the
+// converter from ory/hydra-maester, internal/migrate.
 package main
 
 import (
@@ -26,6 +27,10 @@ import (
 )
 
 func main() {
+	// A subcommand, before the operator's flags are parsed: they don't apply to it.
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		os.Exit(runMigrate(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	tuneGC()
 	opts := parseFlags()
 	if err := run(opts); err != nil {

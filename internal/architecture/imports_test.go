@@ -34,12 +34,14 @@ var mayImport = map[string][]string{
 	"internal/health":          {},
 	// The login and consent app of run-local and the e2e tier: local use only, no users.
 	"internal/loginapp": {},
+	// manager migrate: hydra-maester's OAuth2Clients into ours (files or a cluster listing).
+	"internal/migrate": {"api/v1alpha1"},
 	// The reconciler: the only place that decides what to do with an OAuth2Client.
 	"controllers": {"api/v1alpha1", "internal/drift", "internal/hydra", "internal/secrets"},
 	// The wiring: builds the manager, caches, controllers, scanner and metrics from options.
 	"internal/operator": {"api/v1alpha1", "controllers", "internal/drift", "internal/hydra", "internal/secrets"},
-	// The binary: flags into internal/operator's options.
-	"cmd": {"internal/operator", "internal/hydra"},
+	// The binary: flags into internal/operator's options, and manager migrate's into internal/migrate.
+	"cmd": {"internal/operator", "internal/hydra", "internal/migrate"},
 	// The container image without Docker (make image): the library and its program.
 	"internal/image": {},
 	"hack/image":     {"internal/image"},

@@ -1,0 +1,34 @@
+package migrate
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+)
+
+// listPageSize keeps one response small on a cluster with many clients.
+const listPageSize = 500
+
+// ListFromCluster lists hydra-maester's OAuth2Clients in namespace ("" for all namespaces),
+// page by page. It reads nothing else: not the CRD, and no Secrets.
+func ListFromCluster(ctx context.Context, client dynamic.Interface, namespace string) (Input, error) {
+	var in Input
+	opts := metav1.ListOptions{Limit: listPageSize}
+	for {
+		list, err := client.Resource(SourceGVR).Namespace(namespace).List(ctx, opts)
+		if err != nil {
+			return in, err
+		}
+		for i := range list.Items {
+			item := &list.Items[i]
+			if item.GetKind() == "" { // some servers leave the kind of list items out
+				item.SetGroupVersionKind(SourceGroupVersion.WithKind(SourceKind))
+			}
+			in.add(item)
+		}
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			return in, nil
+		}
+	}
+}
