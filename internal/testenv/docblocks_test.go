@@ -106,3 +106,40 @@ func TestUserGuideBlocks(t *testing.T) {
 		t.Errorf("%d blocks are marked norun; at most 2 are expected (CONTRIBUTING.md)", count[NotRun])
 	}
 }
+
+// The migration runbook is what TestDocsMigrateFromHydraMaester runs; this checks, without any
+// binaries, that it parses, has only blocks that test can run (shell) or skips (transcripts),
+// and keeps the steps that protect credentials.
+func TestMigrationRunbookBlocks(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "docs", "migrate-from-hydra-maester.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	blocks, err := MarkdownBlocks(f)
+	if err != nil {
+		t.Fatalf("docs/migrate-from-hydra-maester.md: %v", err)
+	}
+	var shell strings.Builder
+	for _, b := range blocks {
+		switch {
+		case b.Kind == Shell && !b.Background && b.ExitCode == 0:
+			shell.WriteString(b.Text)
+		case b.Kind == Transcript:
+		default:
+			t.Errorf("line %d: a %s block; the migration test runs only plain shell blocks and skips transcripts", b.Line, b.Kind)
+		}
+	}
+	for _, step := range []string{
+		"scale deployment hydra-maester --replicas=0",
+		"bin/manager migrate --all-namespaces --dry-run",
+		"oauth2.clientoperator.dev/client=",
+		`"finalizers":null`,
+		"--cascade=orphan",
+		"kubectl delete crd oauth2clients.hydra.ory.sh",
+	} {
+		if !strings.Contains(shell.String(), step) {
+			t.Errorf("no shell block runs %q", step)
+		}
+	}
+}
