@@ -175,6 +175,22 @@ func attacks() []attack {
 		reason: v1alpha1.ReasonClientIDConflict,
 		after:  expectTheftRefusedWhenVictimVanishes,
 	}, {
+		// A resource of the same name in another namespace, granted any ID, asks to take over the
+		// client hydra-maester registered there.
+		name: "hydra-maester's client of another namespace: adoptFrom HydraMaester under the same name", namespace: "tenant-sec",
+		prepare: func(t *testing.T, sc *scene) { sc.victim = newHydraMaesterVictim(t, "attack") },
+		manifest: func(sc *scene, obj *v1alpha1.OAuth2Client) {
+			obj.Spec.ClientID = sc.victim.id
+			obj.Spec.AdoptFrom = v1alpha1.AdoptFromHydraMaester
+			obj.Spec.AdoptExistingClient = true
+			obj.Spec.Scopes = []string{"admin"}
+		},
+		reason: v1alpha1.ReasonClientIDConflict,
+		after: func(t *testing.T, sc *scene, _ *v1alpha1.OAuth2Client) {
+			sc.victim.expectUntouched(t)
+			expectNoCredentialsOf(t, sc.victim, sc.ns, "attack")
+		},
+	}, {
 		name: "Client-ID policy: an ID outside the namespace's prefix needs an administrator's grant", namespace: "sec",
 		prepare: func(t *testing.T, sc *scene) { sc.victim = newVictim(t) },
 		manifest: func(sc *scene, obj *v1alpha1.OAuth2Client) {

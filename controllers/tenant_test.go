@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 // Tenant isolation: whatever client ID a resource in namespace B asks for, it can never update,
@@ -78,6 +79,24 @@ func newVictim(t *testing.T) *victim {
 		t.Fatalf("the default client ID is %q, want the resource's UID %q", obj.Status.ClientID, obj.UID)
 	}
 	v := &victim{ns: ns, name: "app", id: obj.Status.ClientID, secret: string(getSecret(t, ns, "app").Data["client_secret"])}
+	v.atHydra = v.hydraJSON(t)
+	return v
+}
+
+// newHydraMaesterVictim is a client ory/hydra-maester registered for its resource name in a
+// namespace of its own: a UUID-like ID, hydra-maester's owner mark "<name>/<namespace>", and the
+// Secret the application reads.
+func newHydraMaesterVictim(t *testing.T, name string) *victim {
+	t.Helper()
+	ns := newNamespace(t, "tenant-iso-maester")
+	v := &victim{ns: ns, name: name, id: "6c1f0e52-" + randomText(8), secret: "maester-secret-" + randomText(12)}
+	owner := name + "/" + ns
+	c := &hydra.OAuth2Client{ClientId: &v.id, ClientSecret: &v.secret, Owner: &owner,
+		GrantTypes: []string{"client_credentials"}, Scope: ptrTo("read")}
+	if _, err := hydraAPI.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{"client_secret": []byte(v.secret)}})
 	v.atHydra = v.hydraJSON(t)
 	return v
 }
