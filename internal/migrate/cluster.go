@@ -2,7 +2,9 @@ package migrate
 
 import (
 	"context"
+	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 )
@@ -17,6 +19,11 @@ func ListFromCluster(ctx context.Context, client dynamic.Interface, namespace st
 	opts := metav1.ListOptions{Limit: listPageSize}
 	for {
 		list, err := client.Resource(SourceGVR).Namespace(namespace).List(ctx, opts)
+		if apierrors.IsNotFound(err) {
+			// The API server's own words, "the server could not find the requested resource",
+			// don't say which resource: say it, since this is usually the wrong cluster.
+			return in, fmt.Errorf("this cluster serves no %s: hydra-maester's CRD is not installed here (is this the right kubeconfig context?)", SourceGVR.GroupResource())
+		}
 		if err != nil {
 			return in, err
 		}

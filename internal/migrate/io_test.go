@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	clienttesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -359,5 +361,19 @@ func TestListFromCluster(t *testing.T) {
 		if strings.Join(got, " ") != want || in.Ignored != 0 {
 			t.Errorf("namespace %q: listed %q (%d ignored), want %q", ns, got, in.Ignored, want)
 		}
+	}
+}
+
+// TestListFromClusterWithoutTheCRD: a cluster without hydra-maester's CRD gets a message that
+// names it, not the API server's "could not find the requested resource".
+func TestListFromClusterWithoutTheCRD(t *testing.T) {
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{SourceGVR: "OAuth2ClientList"})
+	client.PrependReactor("list", "oauth2clients", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewNotFound(SourceGVR.GroupResource(), "")
+	})
+	_, err := ListFromCluster(context.Background(), client, "")
+	if err == nil || !strings.Contains(err.Error(), "this cluster serves no oauth2clients.hydra.ory.sh: hydra-maester's CRD is not installed here") {
+		t.Fatalf("error %v", err)
 	}
 }
