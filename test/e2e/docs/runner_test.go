@@ -20,7 +20,7 @@ func TestDocsRunnerReportsBrokenBlocks(t *testing.T) {
 	if err := os.WriteFile(envFile, []byte("export FROM_ENV_FILE=yes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := &runLocal{root: dir, envFile: envFile, blockTimeout: 2 * time.Second}
+	r := &runLocal{doc: guide, root: dir, envFile: envFile, blockTimeout: 2 * time.Second}
 	shell := func(line, exit int, text string) testenv.DocBlock {
 		return testenv.DocBlock{Line: line, Lang: "sh", Kind: testenv.Shell, ExitCode: exit, Text: text}
 	}
