@@ -22,7 +22,7 @@ func ListFromCluster(ctx context.Context, client dynamic.Interface, namespace st
 		if apierrors.IsNotFound(err) {
 			// The API server's own words, "the server could not find the requested resource",
 			// don't say which resource: say it, since this is usually the wrong cluster.
-			return in, fmt.Errorf("this cluster serves no %s: hydra-maester's CRD is not installed here (is this the right kubeconfig context?)", SourceGVR.GroupResource())
+			return in, fmt.Errorf("hydra-maester's CRD (%s) is not installed in this cluster (is this the right kubeconfig context?)", SourceGVR.GroupResource())
 		}
 		if err != nil {
 			return in, err

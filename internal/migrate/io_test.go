@@ -373,7 +373,7 @@ func TestListFromClusterWithoutTheCRD(t *testing.T) {
 		return true, nil, apierrors.NewNotFound(SourceGVR.GroupResource(), "")
 	})
 	_, err := ListFromCluster(context.Background(), client, "")
-	if err == nil || !strings.Contains(err.Error(), "this cluster serves no oauth2clients.hydra.ory.sh: hydra-maester's CRD is not installed here") {
+	if err == nil || !strings.Contains(err.Error(), "hydra-maester's CRD (oauth2clients.hydra.ory.sh) is not installed in this cluster") {
 		t.Fatalf("error %v", err)
 	}
 }
