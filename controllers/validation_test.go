@@ -16,20 +16,26 @@ import (
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/validation"
 )
 
-// TestValidationAtApplyTime sends every case of internal/validation/testdata/cases.yaml to the
-// real API server (server-side dry run, as `kubectl apply --dry-run=server` would): each invalid
+// TestValidationAtApplyTime sends every case of internal/validation/testdata/cases.yaml (and of
+// authorizationserver_cases.yaml, for the server kinds) to the real API server (server-side dry run, as `kubectl apply --dry-run=server` would): each invalid
 // manifest is refused with a message a user can act on, and each valid one accepted. The same
 // cases run in-process in internal/validation, so the two tiers can't disagree unnoticed.
 func TestValidationAtApplyTime(t *testing.T) {
 	ns := newNamespace(t, "validation")
-	cases, err := validation.LoadCases("../internal/validation/testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
+	var cases []validation.Case
+	for _, file := range []string{"cases.yaml", "authorizationserver_cases.yaml"} {
+		c, err := validation.LoadCases("../internal/validation/testdata/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c...)
 	}
 	for i, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			obj := &unstructured.Unstructured{Object: validation.Object(fmt.Sprintf("case-%d", i), tc.Spec)}
-			obj.SetNamespace(ns)
+		t.Run(tc.Kind+"/"+tc.Name, func(t *testing.T) {
+			obj := &unstructured.Unstructured{Object: validation.ObjectOf(tc.Kind, fmt.Sprintf("case-%d", i), tc.Spec)}
+			if obj.GetNamespace() != "" {
+				obj.SetNamespace(ns)
+			}
 			err := k8s.Create(context.Background(), obj, client.DryRunAll)
 			switch {
 			case tc.Error == "" && err != nil:

@@ -38,7 +38,9 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &OAuth2Client{}, &OAuth2ClientList{})
+	s.AddKnownTypes(GroupVersion, &OAuth2Client{}, &OAuth2ClientList{},
+		&AuthorizationServer{}, &AuthorizationServerList{},
+		&ClusterAuthorizationServer{}, &ClusterAuthorizationServerList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -30,7 +30,13 @@ const (
 // the total limit, make the CRD fail to install. Every list and map must have a maximum size,
 // or the API server assumes as many elements as fit in a request. With -v it logs each cost.
 func TestRuleCosts(t *testing.T) {
-	raw, err := os.ReadFile("../../config/crd/bases/oauth2.clientoperator.dev_oauth2clients.yaml")
+	for kind, file := range CRDFiles {
+		t.Run(kind, func(t *testing.T) { checkRuleCosts(t, "../../config/crd/bases/"+file) })
+	}
+}
+
+func checkRuleCosts(t *testing.T, path string) {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,21 @@ import (
 	"strings"
 	"testing"
 
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 func newValidator(t testing.TB) *Validator {
 	t.Helper()
-	crd, err := os.ReadFile("../../config/crd/bases/oauth2.clientoperator.dev_oauth2clients.yaml")
+	return newValidatorFor(t, "OAuth2Client")
+}
+
+// newValidatorFor validates objects of kind against its CRD.
+func newValidatorFor(t testing.TB, kind string) *Validator {
+	t.Helper()
+	crd, err := os.ReadFile("../../config/crd/bases/" + CRDFiles[kind])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,16 +33,26 @@ func newValidator(t testing.TB) *Validator {
 	return v
 }
 
-// TestCases runs every shared case through the CRD's schema and CEL rules in-process.
+// CaseFiles are the shared cases files, relative to this package.
+var CaseFiles = []string{"testdata/cases.yaml", "testdata/authorizationserver_cases.yaml"}
+
+// TestCases runs every shared case through its kind's CRD schema and CEL rules in-process.
 func TestCases(t *testing.T) {
-	v := newValidator(t)
-	cases, err := LoadCases("testdata/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
+	validators := map[string]*Validator{}
+	for kind := range CRDFiles {
+		validators[kind] = newValidatorFor(t, kind)
+	}
+	var cases []Case
+	for _, file := range CaseFiles {
+		c, err := LoadCases(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c...)
 	}
 	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			errs := v.Validate(context.Background(), roundTrip(t, Object("x", tc.Spec)), nil)
+		t.Run(tc.Kind+"/"+tc.Name, func(t *testing.T) {
+			errs := validators[tc.Kind].Validate(context.Background(), roundTrip(t, ObjectOf(tc.Kind, "x", tc.Spec)), nil)
 			switch {
 			case tc.Error == "" && len(errs) > 0:
 				t.Fatalf("a valid spec was refused: %v", errs.ToAggregate())
@@ -135,7 +153,8 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// roundTrip makes the object look as it does after JSON decoding (numbers as float64/int64).
+// roundTrip makes the object look as it does after the API server's JSON decoding (numbers as
+// int64 or float64).
 func roundTrip(t *testing.T, obj map[string]interface{}) map[string]interface{} {
 	t.Helper()
 	raw, err := json.Marshal(obj)
@@ -143,7 +162,8 @@ func roundTrip(t *testing.T, obj map[string]interface{}) map[string]interface{} 
 		t.Fatal(err)
 	}
 	var out map[string]interface{}
-	if err := json.Unmarshal(raw, &out); err != nil {
+	// As the API server decodes: whole numbers as int64, which CEL's int comparisons need.
+	if err := utiljson.Unmarshal(raw, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
