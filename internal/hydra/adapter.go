@@ -47,6 +47,13 @@ type Options struct {
 	// unreadable file at start is an error of New; an empty one means no token until one is
 	// written.
 	BearerTokenFile string
+	// BasicUsername and BasicPassword, when BasicUsername is set, are sent as HTTP basic
+	// authentication to the admin API's host, for gateways that want it; never with a bearer
+	// token. The password is never logged or put into errors.
+	BasicUsername, BasicPassword string
+	// ClientCertificate, when set, is presented in TLS handshakes, for admin APIs that
+	// authenticate clients by certificate (mutual TLS).
+	ClientCertificate *tls.Certificate
 	// CABundle holds PEM certificates to trust for TLS to Hydra, in place of the system's.
 	CABundle []byte
 	// CAFile, when set instead of CABundle, names a file with the PEM certificates. It is re-read
@@ -78,6 +85,16 @@ var _ Client = (*adapter)(nil)
 // New returns a Client for the admin API at opts.AdminURL. It does not contact Hydra: the
 // operator must start (and report its health) while Hydra is still down.
 func New(opts Options) (Client, error) {
+	api, err := newAPIClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &adapter{api: api.OAuth2API, timeout: requestTimeout(opts)}, nil
+}
+
+// newAPIClient is the SDK's client of the admin API at opts.AdminURL, with opts' credentials,
+// TLS and transport settings; New and Probe share it.
+func newAPIClient(opts Options) (*hydraclient.APIClient, error) {
 	base, err := baseURL("hydra admin URL", opts.AdminURL)
 	if err != nil {
 		return nil, err
@@ -86,20 +103,34 @@ func New(opts Options) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := tokenSource(opts)
-	if err != nil {
+	// Outside WrapTransport, so that the write fence stays the last step before the network.
+	if httpClient.Transport, err = withAuthorization(httpClient.Transport, hostOf(base), opts); err != nil {
 		return nil, err
-	}
-	if token != nil {
-		// Outside WrapTransport, so that the write fence stays the last step before the network.
-		httpClient.Transport = &bearerTransport{next: httpClient.Transport, host: hostOf(base), token: token}
 	}
 	registerMetrics()
 	cfg := hydraclient.NewConfiguration()
 	cfg.Servers = hydraclient.ServerConfigurations{{URL: base}}
 	cfg.HTTPClient = httpClient
 	cfg.UserAgent = withDefault(opts.UserAgent, DefaultUserAgent)
-	return &adapter{api: hydraclient.NewAPIClient(cfg).OAuth2API, timeout: requestTimeout(opts)}, nil
+	return hydraclient.NewAPIClient(cfg), nil
+}
+
+// withAuthorization wraps next to send opts' bearer token or basic credentials to host, when
+// there are any; both at once is an error.
+func withAuthorization(next http.RoundTripper, host string, opts Options) (http.RoundTripper, error) {
+	token, err := tokenSource(opts)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case token != nil && opts.BasicUsername != "":
+		return nil, errors.New("hydra options: a bearer token and basic credentials are both set")
+	case token != nil:
+		return &bearerTransport{next: next, host: host, token: token}, nil
+	case opts.BasicUsername != "":
+		return &basicTransport{next: next, host: host, username: opts.BasicUsername, password: opts.BasicPassword}, nil
+	}
+	return next, nil
 }
 
 // tokenSource returns the current bearer token, from opts.BearerTokenFile or opts.BearerToken;
@@ -166,7 +197,7 @@ func baseTransport(opts Options) (http.RoundTripper, error) {
 			transport.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 		}
 		transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
-		transport.TLSClientConfig = tlsConfig
+		transport.TLSClientConfig = withClientCertificate(tlsConfig, opts.ClientCertificate)
 		return transport
 	}
 	switch {

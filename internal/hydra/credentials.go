@@ -203,6 +203,39 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req)
 }
 
+// basicTransport sends HTTP basic credentials with each request to the admin API's host, as
+// bearerTransport sends a token.
+type basicTransport struct {
+	next               http.RoundTripper
+	host               string
+	username, password string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(req.URL.Host, t.host) {
+		return t.next.RoundTrip(req)
+	}
+	req = req.Clone(req.Context())
+	req.SetBasicAuth(t.username, t.password)
+	return t.next.RoundTrip(req)
+}
+
+// withClientCertificate is cfg (nil: the defaults) presenting cert in handshakes; cfg itself
+// when cert is nil. The caller's cfg is not changed, since CA-file rotation rebuilds from it.
+func withClientCertificate(cfg *tls.Config, cert *tls.Certificate) *tls.Config {
+	if cert == nil {
+		return cfg
+	}
+	if cfg == nil {
+		cfg = tlsConfig(nil)
+	} else {
+		cfg = cfg.Clone()
+	}
+	cfg.Certificates = []tls.Certificate{*cert}
+	return cfg
+}
+
 // caFileTransport sends requests through a transport that trusts the CA bundle last read from a
 // file. When the bundle changes it builds a new transport and closes the old one's idle
 // connections, so that every connection after the change verifies against the new pool, with
