@@ -32,6 +32,7 @@ func startOperator(ctx context.Context, s controllers.SuiteOperator) (func(), er
 	o.AdoptionNamespaces, o.ClientIDRules = s.AdoptionNamespaces, s.ClientIDRules
 	o.FingerprintKey = s.FingerprintKey
 	o.WrapHydra = s.WrapHydra
+	o.ServerCheckInterval = s.ServerCheckInterval
 	hidden := fields.ParseSelectorOrDie("metadata.namespace!=" + s.HiddenNamespace)
 	o.EditCache = func(c *cache.Options) {
 		c.ByObject[&v1alpha1.OAuth2Client{}] = cache.ByObject{Field: hidden}

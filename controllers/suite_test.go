@@ -160,6 +160,8 @@ func startManager(ctx context.Context) (func(), error) {
 		// outside their own prefix.
 		ClientIDRules:  []string{"tenant-*", "existing-*", "wait-*", "adopt-*", "adopters-*", "immutable-*", "ssa-*"},
 		FingerprintKey: testFingerprintKey,
+		// Short, so that a fixed Secret heals a server within the tests' deadlines.
+		ServerCheckInterval: 2 * time.Second,
 	})
 }
 
@@ -185,6 +187,7 @@ type SuiteOperator struct {
 	StartupGrace                      time.Duration
 	AdoptionNamespaces, ClientIDRules []string
 	FingerprintKey                    []byte
+	ServerCheckInterval               time.Duration
 }
 
 // ---- helpers ---------------------------------------------------------------------------

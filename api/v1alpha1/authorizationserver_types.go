@@ -304,3 +304,17 @@ type ClusterAuthorizationServerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ClusterAuthorizationServer `json:"items"`
 }
+
+// ServerSpec is the spec both server kinds share, so that one controller handles both.
+func (s *AuthorizationServer) ServerSpec() *AuthorizationServerSpec { return &s.Spec }
+
+// ServerStatus is the status both server kinds share.
+func (s *AuthorizationServer) ServerStatus() *AuthorizationServerStatus { return &s.Status }
+
+// ServerSpec is the spec both server kinds share, so that one controller handles both.
+func (s *ClusterAuthorizationServer) ServerSpec() *AuthorizationServerSpec {
+	return &s.Spec.AuthorizationServerSpec
+}
+
+// ServerStatus is the status both server kinds share.
+func (s *ClusterAuthorizationServer) ServerStatus() *AuthorizationServerStatus { return &s.Status }

@@ -61,6 +61,24 @@ const (
 	ReasonSecretNotShared = "SecretNotShared"
 )
 
+// Condition reasons of AuthorizationServer and ClusterAuthorizationServer. SecretNotFound and
+// SecretInvalid above serve them too: a referenced Secret is missing (the operator waits for
+// it), or lacks a key or holds no usable certificate (fix the Secret).
+const (
+	// ReasonReachable: the admin API answered, accepted the operator's credentials and told its
+	// version (status.version).
+	ReasonReachable = "Reachable"
+	// ReasonUnauthorized: the admin API (or a gateway in front of it) refused the credentials
+	// with 401 or 403: fix spec.auth or the Secret it names. Checked again on the interval.
+	ReasonUnauthorized = "Unauthorized"
+	// ReasonUnreachable: no connection, no answer in time, or a 5xx answer; retried with backoff.
+	// The message names the URL and the cause and stays the same from one retry to the next.
+	ReasonUnreachable = "Unreachable"
+	// ReasonConfigMapNotFound: the ConfigMap named by spec.caBundle.configMapKeyRef does not
+	// exist (yet); the operator waits for it.
+	ReasonConfigMapNotFound = "ConfigMapNotFound"
+)
+
 // Annotations and labels the operator reads or writes.
 const (
 	// RequestedAtAnnotation triggers an immediate full reconcile when its value changes; the

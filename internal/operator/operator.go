@@ -73,6 +73,9 @@ type Options struct {
 	// WrapHydra, when set, wraps the Hydra client that the reconciler and the drift scanner
 	// share, inside the write fence: a test counts the calls the operator makes with it.
 	WrapHydra func(hydra.Client) hydra.Client
+	// ServerCheckInterval is how often AuthorizationServers and ClusterAuthorizationServers are
+	// checked again; zero means controllers.DefaultServerCheckInterval. Tests shorten it.
+	ServerCheckInterval time.Duration
 	// EditCache, when set, changes the manager's cache options after the operator set its own:
 	// a test hides a namespace from the manager to drive a reconciler of its own there.
 	EditCache func(*cache.Options)
@@ -224,6 +227,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the controller: %w", err)
+	}
+	if err := setupServerHealth(mgr, o); err != nil {
+		return nil, err
 	}
 	if err := controllers.RegisterMetrics(mgr.GetClient()); err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
