@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,9 +19,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 )
@@ -224,4 +230,66 @@ func assertNoToken(t *testing.T, obj authorizationServer, tokens ...string) {
 			t.Errorf("a token appears in status or Events of %s", obj.GetName())
 		}
 	}
+}
+
+// A tenant with the shipped editor role can read the servers of its namespace, and the
+// cluster's, but not create one: the operator would send requests, with credentials, to any
+// URL a tenant names. The admin role can create both kinds.
+func TestOnlyServerAdminsCreateServers(t *testing.T) {
+	ctx := context.Background()
+	sc := newScene(t, "server-rbac", installEditorRole(t))
+	server := &v1alpha1.AuthorizationServer{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "mine"},
+		Spec: v1alpha1.AuthorizationServerSpec{AdminURL: "http://attacker.example"}}
+	if err := sc.tenant.Create(ctx, server.DeepCopy()); !apierrors.IsForbidden(err) {
+		t.Fatalf("the editor created an AuthorizationServer (%v)", err)
+	}
+	cluster := &v1alpha1.ClusterAuthorizationServer{ObjectMeta: metav1.ObjectMeta{Name: "mine-" + sc.ns},
+		Spec: v1alpha1.ClusterAuthorizationServerSpec{AuthorizationServerSpec: server.Spec}}
+	if err := sc.tenant.Create(ctx, cluster.DeepCopy()); !apierrors.IsForbidden(err) {
+		t.Fatalf("the editor created a ClusterAuthorizationServer (%v)", err)
+	}
+	if err := sc.tenant.List(ctx, &v1alpha1.AuthorizationServerList{}, client.InNamespace(sc.ns)); err != nil {
+		t.Fatalf("the editor can't list the servers of its namespace: %v", err)
+	}
+
+	admin := bindClusterRole(t, "server-admin-of-"+sc.ns, "authorizationserver_admin_role.yaml")
+	if err := admin.Create(ctx, server.DeepCopy(), client.DryRunAll); err != nil {
+		t.Fatalf("the admin role can't create an AuthorizationServer: %v", err)
+	}
+	if err := admin.Create(ctx, cluster.DeepCopy(), client.DryRunAll); err != nil {
+		t.Fatalf("the admin role can't create a ClusterAuthorizationServer: %v", err)
+	}
+}
+
+// bindClusterRole installs config/rbac/<file> under a name of the suite and binds it
+// cluster-wide to a new user, whose client it returns once the binding is in effect.
+func bindClusterRole(t *testing.T, user, file string) client.Client {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.UnmarshalStrict(raw, role); err != nil {
+		t.Fatal(err)
+	}
+	role.Name = "server-suite-" + role.Name
+	if err := k8s.Create(context.Background(), role); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	u, err := env.AddUser(envtest.User{Name: user}, restCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}})
+	c, err := client.New(u.Config(), client.Options{Scheme: testScheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() error {
+		return c.List(context.Background(), &v1alpha1.ClusterAuthorizationServerList{})
+	})
+	return c
 }

@@ -224,7 +224,7 @@ extraArgs: [--hydra-list-page-size=200]
 				t.Errorf("Deployment %q, want the release name as the prefix", d.Name)
 			}
 			for _, o := range objectsOfKind(objs, "ClusterRole") {
-				if strings.Contains(o.GetName(), "oauth2client-") {
+				if strings.Contains(o.GetName(), "oauth2client-") || strings.Contains(o.GetName(), "authorizationserver-") {
 					t.Errorf("rbac.userRoles false still renders %s", o.GetName())
 				}
 			}
@@ -589,7 +589,7 @@ func managerRBACProblems(t *testing.T, objs []unstructured.Unstructured, d *apps
 		problems = append(problems, fmt.Sprintf("no Role in %s lets the operator get its fingerprint key Secret %s", ns, key))
 	}
 
-	for _, helper := range []string{"oauth2client-editor-role", "oauth2client-viewer-role"} {
+	for _, helper := range []string{"oauth2client-editor-role", "oauth2client-viewer-role", "authorizationserver-admin-role"} {
 		for name, r := range clusterRoles {
 			if strings.HasSuffix(name, "-"+helper) && !reflect.DeepEqual(r.Rules, configRules(t, strings.ReplaceAll(helper, "-", "_")+".yaml")) {
 				problems = append(problems, fmt.Sprintf("ClusterRole %s's rules differ from config/rbac/%s.yaml's", name, helper))
