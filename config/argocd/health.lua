@@ -1,7 +1,9 @@
--- Argo CD health check for oauth2.clientoperator.dev/OAuth2Client.
+-- Argo CD health check for oauth2.clientoperator.dev/OAuth2Client, and for AuthorizationServer and
+-- ClusterAuthorizationServer, whose status follows the same conventions.
 --
 -- Install it as resource.customizations.health.oauth2.clientoperator.dev_OAuth2Client in
--- argocd-cm (see argocd-cm.yaml beside this file, which embeds this script verbatim).
+-- argocd-cm, and under the keys of the two server kinds (see argocd-cm.yaml beside this file,
+-- which embeds this script verbatim under all three).
 -- Argo CD runs custom checks without Lua's string, math and io libraries, so this script uses
 -- only the base library and the .. operator.
 --

@@ -38,6 +38,14 @@ const (
 	argoCDConfigKey = "resource.customizations.health.oauth2.clientoperator.dev_OAuth2Client"
 )
 
+// argoCDConfigKeys are the keys of every kind the script serves: the server kinds' status
+// follows the same conventions.
+var argoCDConfigKeys = []string{
+	argoCDConfigKey,
+	"resource.customizations.health.oauth2.clientoperator.dev_AuthorizationServer",
+	"resource.customizations.health.oauth2.clientoperator.dev_ClusterAuthorizationServer",
+}
+
 // argoHealth is what Argo CD reads from the table a health script returns
 // (github.com/argoproj/gitops-engine/pkg/health.HealthStatus).
 type argoHealth struct {
@@ -245,9 +253,17 @@ func TestArgoCDConfigMapEmbedsHealthScript(t *testing.T) {
 	if cm.APIVersion != "v1" || cm.Kind != "ConfigMap" || cm.Metadata.Name != "argocd-cm" {
 		t.Errorf("%s is %s %s %q, want v1 ConfigMap \"argocd-cm\"", argoCDConfigPath, cm.APIVersion, cm.Kind, cm.Metadata.Name)
 	}
-	got, ok := cm.Data[argoCDConfigKey]
+	for _, key := range argoCDConfigKeys {
+		checkEmbedded(t, cm.Data, key, script)
+	}
+}
+
+// checkEmbedded fails unless data[key] is script, and shows what it should be.
+func checkEmbedded(t *testing.T, data map[string]string, key, script string) {
+	t.Helper()
+	got, ok := data[key]
 	if !ok {
-		t.Fatalf("%s has no data key %s", argoCDConfigPath, argoCDConfigKey)
+		t.Fatalf("%s has no data key %s", argoCDConfigPath, key)
 	}
 	if got != script {
 		var indented strings.Builder
@@ -258,6 +274,6 @@ func TestArgoCDConfigMapEmbedsHealthScript(t *testing.T) {
 			indented.WriteString(line)
 		}
 		t.Errorf("%s does not embed %s verbatim. Set its data to:\n  %s: |\n%s",
-			argoCDConfigPath, healthScriptPath, argoCDConfigKey, indented.String())
+			argoCDConfigPath, healthScriptPath, key, indented.String())
 	}
 }
