@@ -14,13 +14,14 @@ import (
 // and then lists one client: the list needs the credentials even where a gateway lets
 // /version through unauthenticated, so a wrong token or password shows as an error for which
 // IsUnauthorized is true. Errors are classified as the adapter's (Availability, IsTransient);
-// the bearer token and password are removed from anything the server wrote back.
+// the bearer token and password are removed from anything the server wrote back. Its requests
+// are not counted in the request metrics, which are about the operator's own Hydra.
 func Probe(ctx context.Context, opts Options) (string, error) {
 	api, err := newAPIClient(opts)
 	if err != nil {
 		return "", err
 	}
-	a := &adapter{api: api.OAuth2API, timeout: requestTimeout(opts)}
+	a := &adapter{api: api.OAuth2API, timeout: requestTimeout(opts), unobserved: true}
 	v, resp, err := call(ctx, a, "version", "", func(ctx context.Context) (*hydraclient.GetVersion200Response, *http.Response, error) {
 		return api.MetadataAPI.GetVersion(ctx).Execute()
 	})

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // adminAPI answers /version and /admin/clients like Hydra's admin API, but only to requests
@@ -166,4 +168,18 @@ func (ca *testCA) clientCert(t *testing.T) *tls.Certificate {
 		t.Fatal(err)
 	}
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// Probe's requests stay out of the request metrics: a broken server object must not move the
+// error rate of the operator's own Hydra.
+func TestProbeIsNotCounted(t *testing.T) {
+	srv := httptest.NewServer(adminAPI(t, func(*http.Request) bool { return false }))
+	defer srv.Close()
+	registerMetrics()
+	if _, err := Probe(context.Background(), Options{AdminURL: srv.URL}); !IsUnauthorized(err) {
+		t.Fatalf("want unauthorized, got %v", err)
+	}
+	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("version", "401")); got != 0 {
+		t.Fatalf("%v probe requests counted", got)
+	}
 }
