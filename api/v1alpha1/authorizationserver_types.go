@@ -40,13 +40,14 @@ type AuthorizationServerSpec struct {
 	Type AuthorizationServerType `json:"type,omitempty"`
 
 	// adminURL is the base URL of the admin API, such as http://hydra-admin.hydra:4445: an
-	// absolute http or https URL with a host, without query or fragment, of at most 2048
-	// printable ASCII characters. Only administrators create server objects (see the
+	// absolute http or https URL with a host, without credentials, query or fragment, of at
+	// most 2048 printable ASCII characters. Only administrators create server objects (see the
 	// authorizationserver-admin role): the operator sends requests, with credentials, to it.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches(r'^https?://[!-~]+$') && isURL(self) && url(self).getHostname() != '' && !self.contains('?') && !self.contains('#')",message="adminURL must be an absolute http or https URL with a host and no query or fragment, such as http://hydra-admin.hydra:4445"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[a-zA-Z]+://[^/]*@')",message="adminURL must not carry credentials (user:password@): they would show in kubectl get and in logs; use spec.auth"
 	AdminURL string `json:"adminURL"`
 
 	// publicURL is the base URL of the public (OAuth2) API, such as https://auth.example.com,
@@ -55,6 +56,7 @@ type AuthorizationServerSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches(r'^https?://[!-~]+$') && isURL(self) && url(self).getHostname() != '' && !self.contains('?') && !self.contains('#')",message="publicURL must be an absolute http or https URL with a host and no query or fragment, such as https://auth.example.com"
+	// +kubebuilder:validation:XValidation:rule="!self.matches(r'^[a-zA-Z]+://[^/]*@')",message="publicURL must not carry credentials (user:password@): they would show in kubectl get and in logs; use spec.auth"
 	PublicURL string `json:"publicURL,omitempty"`
 
 	// auth is how the operator authenticates to the admin API. Unset: no credentials (an admin
