@@ -27,7 +27,7 @@ func setupServerHealth(mgr ctrl.Manager, o Options) error {
 		if cluster {
 			kind = "ClusterAuthorizationServer"
 		}
-		if !served(mgr, kind) {
+		if !served(mgr.GetRESTMapper(), kind) {
 			log.Info("Not checking authorization servers: their CRD is not installed", "kind", kind)
 			continue
 		}
@@ -43,9 +43,10 @@ func setupServerHealth(mgr ctrl.Manager, o Options) error {
 	return nil
 }
 
-// served reports whether the API server knows kind of this API group.
-func served(mgr ctrl.Manager, kind string) bool {
+// served reports whether the API server knows kind of this API group. Any error but "no such
+// kind" counts as served: the controller's own start then reports it.
+func served(mapper meta.RESTMapper, kind string) bool {
 	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: kind}
-	_, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version)
+	_, err := mapper.RESTMapping(gk, v1alpha1.GroupVersion.Version)
 	return err == nil || !meta.IsNoMatchError(err)
 }
