@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -176,6 +177,11 @@ func judgeServer(adminURL, version string, err error) serverVerdict {
 		errors.As(err, &apiErr)
 		return serverVerdict{v1alpha1.ReasonUnauthorized, fmt.Sprintf("The admin API at %s refused the operator's credentials (HTTP %d): check spec.auth and the Secret it names",
 			hydra.RedactURL(adminURL), apiErr.StatusCode), verdictStalled}
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return serverVerdict{v1alpha1.ReasonUnreachable, fmt.Sprintf("The admin API at %s presented a certificate the operator does not trust: check spec.caBundle",
+			hydra.RedactURL(adminURL)), verdictTransient}
 	}
 	cause, known := hydra.Availability(err)
 	if !known || cause == "" {

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -48,6 +49,7 @@ func TestJudgeServer(t *testing.T) {
 		{"server error", &hydra.APIError{Op: "version", StatusCode: http.StatusBadGateway}, v1alpha1.ReasonUnreachable, verdictTransient, "server_error"},
 		{"connection refused", down, v1alpha1.ReasonUnreachable, verdictTransient, "unreachable"},
 		{"timeout", context.DeadlineExceeded, v1alpha1.ReasonUnreachable, verdictTransient, "timeout"},
+		{"untrusted certificate", fmt.Errorf("hydra version: %w", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), v1alpha1.ReasonUnreachable, verdictTransient, "spec.caBundle"},
 		{"missing Secret", &waitingError{reason: v1alpha1.ReasonSecretNotFound, message: "Secret a/b does not exist"}, v1alpha1.ReasonSecretNotFound, verdictWaiting, "a/b"},
 		{"Secret without the key", stalled(v1alpha1.ReasonSecretInvalid, "no key"), v1alpha1.ReasonSecretInvalid, verdictStalled, "no key"},
 	} {
