@@ -69,6 +69,7 @@ func parseFlags() operator.Options {
 	fs.StringVar(&clientIDNamespaces, "client-id-namespaces", env("CLIENT_ID_NAMESPACES", ""), "Comma-separated grants of client IDs beyond a namespace's own prefix \"<namespace>.\" (spec.clientID or a provided Secret): a namespace pattern (any ID) or namespace-pattern=id-pattern; empty: none; * for every namespace, any ID [CLIENT_ID_NAMESPACES]")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", env("POD_NAMESPACE", ""), "The operator's own namespace, which holds its fingerprint key; default: the pod's namespace, else --leader-election-namespace, else default [POD_NAMESPACE]")
 	fs.StringVar(&o.FingerprintKeySecret, "fingerprint-key-secret", env("FINGERPRINT_KEY_SECRET", o.FingerprintKeySecret), "Secret in --operator-namespace with the key of the credentials fingerprints in status; created with a random key if missing [FINGERPRINT_KEY_SECRET]")
+	fs.StringVar(&o.ClusterName, "cluster-name", env("CLUSTER_NAME", ""), "This cluster's name in the owner mark of every client it registers, so that clusters sharing an authorization server never take each other's clients: a DNS label, fixed for the cluster's life; default: the UID of the kube-system namespace [CLUSTER_NAME]")
 	fs.StringVar(&adoptNamespaces, "adoption-namespaces", env("ADOPTION_NAMESPACES", "*"), "Comma-separated namespaces allowed to adopt existing Hydra clients; * for all [ADOPTION_NAMESPACES]")
 	zapOpts := zap.Options{Development: envBool("LOG_DEVELOPMENT", false)}
 	zapOpts.BindFlags(fs)

@@ -174,7 +174,7 @@ func directReconciler(f *faults) *OAuth2ClientReconciler {
 	return &OAuth2ClientReconciler{
 		Client: c, APIReader: c, Scheme: testScheme,
 		Hydra:      faultyHydra{inner: hydraAPI, f: f},
-		SyncPeriod: time.Hour, FingerprintKey: testFingerprintKey,
+		SyncPeriod: time.Hour, FingerprintKey: testFingerprintKey, Installation: testInstallation,
 	}
 }
 

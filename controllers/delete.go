@@ -65,8 +65,7 @@ func (r *OAuth2ClientReconciler) deleteHydraClient(ctx context.Context, obj *v1a
 		if err != nil {
 			return err
 		}
-		namespace, name, marked := hydra.ParseOwner(actual.GetOwner())
-		if !marked || namespace != obj.Namespace || name != obj.Name {
+		if !r.owns(obj, actual) {
 			continue
 		}
 		if err := r.Hydra.Delete(ctx, id); err != nil && !hydra.IsNotFound(err) {

@@ -25,7 +25,7 @@ import (
 // A settled resource that the drift scanner has just seen in sync, with the credentials in
 // status, is not read again, unless fullCheck (a reconcile request annotation) asks for it.
 func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials, fullCheck bool) error {
-	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerFor(obj.Namespace, obj.Name))
+	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerIn(r.Installation, obj.Namespace, obj.Name))
 	if err != nil {
 		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
 	}
@@ -79,7 +79,7 @@ func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1al
 	drift := hydra.Diff(desired, actual)
 	rotate := creds.ClientSecret != "" && obj.Status.CredentialsFingerprint != fingerprint
 	if len(drift) > 0 || rotate {
-		if err := r.updateClient(ctx, obj, desired, creds, drift, rotate, adoptedFrom(obj, actual)); err != nil {
+		if err := r.updateClient(ctx, obj, desired, creds, drift, rotate, r.adoptedFrom(obj, actual)); err != nil {
 			return err
 		}
 	}
@@ -179,8 +179,8 @@ func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1
 
 // adoptedFrom names who held a client that checkOwnership let this resource take over: ""
 // when the client is already marked as this resource's.
-func adoptedFrom(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) string {
-	if namespace, name, ok := hydra.ParseOwner(actual.GetOwner()); ok && namespace == obj.Namespace && name == obj.Name {
+func (r *OAuth2ClientReconciler) adoptedFrom(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) string {
+	if r.owns(obj, actual) {
 		return ""
 	}
 	if namespace, name, ok := hydra.ParseHydraMaesterOwner(actual.GetOwner()); ok {
@@ -189,17 +189,26 @@ func adoptedFrom(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) string 
 	return "outside the operator"
 }
 
+// owns reports whether Hydra's client is marked as this resource's, by this installation (or,
+// in the legacy mark, by no installation in particular).
+func (r *OAuth2ClientReconciler) owns(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) bool {
+	mark, marked := hydra.ParseOwnerMark(actual.GetOwner())
+	return marked && mark.BelongsTo(r.Installation, obj.Namespace, obj.Name)
+}
+
 // checkOwnership lets the operator change only clients marked as this resource's. Any other
 // client is refused in a fixed order, so that a namespace learns no more than it may: first the
 // namespace policy (a namespace that may not choose this ID can't tell whether a client with it
 // exists), then the claims of other resources (which tells the entitled one too), then Hydra's
-// mark of another resource; an unmarked client is taken over only with adoptExistingClient.
+// mark of another resource or of another installation sharing the server (never taken over);
+// an unmarked client is taken over only with adoptExistingClient.
 func (r *OAuth2ClientReconciler) checkOwnership(ctx context.Context, obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) error {
 	id := actual.GetClientId()
-	namespace, name, marked := hydra.ParseOwner(actual.GetOwner())
-	if marked && namespace == obj.Namespace && name == obj.Name {
+	if r.owns(obj, actual) {
 		return nil
 	}
+	mark, marked := hydra.ParseOwnerMark(actual.GetOwner())
+	namespace, name := mark.Namespace, mark.Name
 	if hmNamespace, hmName, byHydraMaester := hydra.ParseHydraMaesterOwner(actual.GetOwner()); byHydraMaester {
 		return r.checkHydraMaesterAdoption(ctx, obj, id, hmNamespace, hmName)
 	}
@@ -207,6 +216,10 @@ func (r *OAuth2ClientReconciler) checkOwnership(ctx context.Context, obj *v1alph
 		return err
 	}
 	switch {
+	case marked && !mark.Legacy() && mark.Installation != r.Installation:
+		return stalled(v1alpha1.ReasonClientIDConflict,
+			"Client ID %q belongs to OAuth2Client %s/%s of another cluster sharing this authorization server "+
+				"(installation %q, this one is %q); it is never taken over: choose another clientID", id, namespace, name, mark.Installation, r.Installation)
 	case marked:
 		return stalled(v1alpha1.ReasonClientIDConflict,
 			"Client ID %q belongs to OAuth2Client %s/%s; choose another clientID", id, namespace, name)

@@ -47,7 +47,7 @@ func TestCreateRegistersClientAndWritesSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetClientName() != "Billing service" || got.GetScope() != "read write" || got.GetOwner() != hydra.OwnerFor(ns, "billing") {
+	if got.GetClientName() != "Billing service" || got.GetScope() != "read write" || got.GetOwner() != hydra.OwnerIn(testInstallation, ns, "billing") {
 		t.Fatalf("hydra client: name %q scope %q owner %q", got.GetClientName(), got.GetScope(), got.GetOwner())
 	}
 	if strings.Contains(logBuf.String(), string(s.Data["client_secret"])) {
@@ -376,7 +376,7 @@ func TestAdoptionTakesOverUnmarkedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetOwner() != hydra.OwnerFor(ns, "legacy") || got.GetScope() != "read write" {
+	if got.GetOwner() != hydra.OwnerIn(testInstallation, ns, "legacy") || got.GetScope() != "read write" {
 		t.Fatalf("adopted client: owner %q scope %q", got.GetOwner(), got.GetScope())
 	}
 	if obj.Status.ClientID != id {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +74,10 @@ type OAuth2ClientReconciler struct {
 	// drifted, for this controller to reconcile: set both or neither.
 	Drift      DriftVerdicts
 	DriftQueue <-chan event.GenericEvent
+	// Installation names this cluster in the owner mark of every client the operator registers
+	// (--cluster-name), so that operators of two clusters sharing one authorization server
+	// never adopt, rewrite or delete each other's clients. Required.
+	Installation string
 	// FingerprintKey keys the credentials fingerprint in status and on Secrets: a secret of the
 	// installation, so that the fingerprint can't be used to test guesses of a weak secret.
 	FingerprintKey []byte
@@ -109,6 +114,9 @@ type registration struct {
 func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if len(r.FingerprintKey) == 0 {
 		return errors.New("the reconciler needs a FingerprintKey")
+	}
+	if errs := hydra.ValidInstallation(r.Installation); len(errs) > 0 {
+		return fmt.Errorf("the reconciler needs an Installation name (--cluster-name): %q: %s", r.Installation, strings.Join(errs, "; "))
 	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.OAuth2Client{}, clientIDIndex, claimedIDs); err != nil {
 		return fmt.Errorf("indexing OAuth2Clients by client ID: %w", err)

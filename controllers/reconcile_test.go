@@ -72,6 +72,7 @@ func newFastWorld(t *testing.T, objs ...client.Object) *fastWorld {
 	r := &OAuth2ClientReconciler{
 		Client: k, APIReader: k, Scheme: fastScheme, Hydra: NewServerState(DefaultServer).Observe(api), Recorder: rec,
 		SyncPeriod: time.Minute, FingerprintKey: []byte("fast-tier-fingerprint-key-0123456789"),
+		Installation:  fastInstallation,
 		Policy:        NamespacePolicy{ClientIDRules: []string{"granted"}, AdoptionNamespaces: []string{"granted"}},
 		claimsIndexed: true,
 	}
@@ -179,8 +180,11 @@ func observe(obj *v1alpha1.OAuth2Client, err error) outcome {
 	return o
 }
 
+// fastInstallation is the fast tier's cluster name in owner marks.
+const fastInstallation = "fast-cluster"
+
 func TestReconcileDecisions(t *testing.T) {
-	owned := func(ns, name string) string { return hydra.OwnerFor(ns, name) }
+	owned := func(ns, name string) string { return hydra.OwnerIn(fastInstallation, ns, name) }
 	tests := []struct {
 		name string
 		obj  *v1alpha1.OAuth2Client
@@ -254,6 +258,59 @@ func TestReconcileDecisions(t *testing.T) {
 		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
 			if calls := w.hydra.Calls(); calls.Update+calls.Delete != 0 || !w.hydra.SecretMatches("taken", "other-secret") {
 				t.Fatalf("the other resource's client was written: %+v", calls)
+			}
+		},
+	}, {
+		// Two clusters share the server: the client is the same namespace and name's, of the
+		// other cluster. Even adoptExistingClient does not take it.
+		name: "a client of another cluster's resource of the same name is a conflict and stays untouched",
+		obj: resource("granted", "svc", func(o *v1alpha1.OAuth2Client) {
+			o.Spec.ClientID = "shared"
+			o.Spec.AdoptExistingClient = true
+		}),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			w.registered("shared", hydra.OwnerIn("other-cluster", "granted", "svc"), "other-secret")
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionFalse, reason: v1alpha1.ReasonClientIDConflict, stalled: true},
+		check: func(t *testing.T, w *fastWorld, obj *v1alpha1.OAuth2Client) {
+			if calls := w.hydra.Calls(); calls.Update+calls.Delete != 0 || !w.hydra.SecretMatches("shared", "other-secret") {
+				t.Fatalf("the other cluster's client was written: %+v", calls)
+			}
+			if c := meta.FindStatusCondition(w.get(obj).Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, `installation "other-cluster"`) {
+				t.Fatalf("the message does not name the other cluster: %q", c.Message)
+			}
+			// Deleting the resource leaves the other cluster's client alone.
+			if err := w.k8s.Delete(context.Background(), w.get(obj)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.reconcile(obj, 1); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.get(obj); got != nil {
+				t.Fatalf("the resource was not deleted: finalizers %v", got.Finalizers)
+			}
+			if _, err := w.api.Get(context.Background(), "shared"); err != nil {
+				t.Fatalf("the other cluster's client after deleting this resource: %v", err)
+			}
+		},
+	}, {
+		// Upgrading from a version without --cluster-name: the resource's client carries the
+		// mark without an installation, which this installation wrote; it is kept and re-marked.
+		name: "a client with the legacy mark of this resource is its own, and gets the installation's mark",
+		obj:  resource("granted", "svc", func(o *v1alpha1.OAuth2Client) { o.Spec.ClientID = "old" }),
+		before: func(w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			w.registered("old", hydra.OwnerFor("granted", "svc"), "")
+		},
+		passes: 1,
+		want:   outcome{ready: metav1.ConditionTrue, reason: v1alpha1.ReasonReconciled},
+		check: func(t *testing.T, w *fastWorld, _ *v1alpha1.OAuth2Client) {
+			if c, err := w.api.Get(context.Background(), "old"); err != nil || c.GetOwner() != owned("granted", "svc") {
+				t.Fatalf("owner after the upgrade: %q (%v)", c.GetOwner(), err)
+			}
+			// The one create is the test's own, above.
+			if calls := w.hydra.Calls(); calls.Create != 1 || calls.Delete != 0 || calls.Update != 1 {
+				t.Fatalf("Hydra calls %+v: want the client updated in place, not re-created", calls)
 			}
 		},
 	}, {

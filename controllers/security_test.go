@@ -453,7 +453,7 @@ func expectTheftRefusedWhenVictimVanishes(t *testing.T, sc *scene, intruder *v1a
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetOwner() != hydra.OwnerFor(v.ns, v.name) {
+	if got.GetOwner() != hydra.OwnerIn(testInstallation, v.ns, v.name) {
 		t.Fatalf("the victim's ID is now owned by %q", got.GetOwner())
 	}
 	if tokenFor(v.id, v.secret, "admin") == nil {
@@ -539,7 +539,7 @@ func expectKeptClientUntouched(t *testing.T, sc *scene, got *v1alpha1.OAuth2Clie
 		}
 	}
 	kept, err := hydraAPI.Get(context.Background(), sc.kept.id)
-	if err != nil || kept.GetOwner() != hydra.OwnerFor(sc.ns, sc.kept.name) {
+	if err != nil || kept.GetOwner() != hydra.OwnerIn(testInstallation, sc.ns, sc.kept.name) {
 		t.Fatalf("the kept client changed hands: %v %q", err, kept.GetOwner())
 	}
 }

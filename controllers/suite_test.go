@@ -92,6 +92,14 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// The suite's operator leaves --cluster-name unset, as cmd/ ships: the name in its owner
+	// marks is kube-system's UID.
+	kubeSystem := &corev1.Namespace{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Name: "kube-system"}, kubeSystem); err != nil {
+		fmt.Fprintln(os.Stderr, "reading kube-system:", err)
+		return 1
+	}
+	testInstallation = string(kubeSystem.UID)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -194,6 +202,9 @@ type SuiteOperator struct {
 
 // testFingerprintKey is the suite's installation key for credentials fingerprints.
 var testFingerprintKey = []byte("integration-suite-fingerprint-key-0123456789")
+
+// testInstallation is the cluster name in the suite's owner marks: kube-system's UID.
+var testInstallation string
 
 // sharedWithClient is the annotation by which a Secret's author lets the OAuth2Client name use it.
 func sharedWithClient(name string) map[string]string {
@@ -317,7 +328,7 @@ func secretWorks(ns, name string) error {
 func ownedClients(t *testing.T, ns, name string) []hydra.OAuth2Client {
 	t.Helper()
 	var all []hydra.OAuth2Client
-	err := hydraAPI.List(context.Background(), hydra.OwnerFor(ns, name), 500, func(page []hydra.OAuth2Client) error {
+	err := hydraAPI.List(context.Background(), hydra.OwnerIn(testInstallation, ns, name), 500, func(page []hydra.OAuth2Client) error {
 		all = append(all, page...)
 		return nil
 	})

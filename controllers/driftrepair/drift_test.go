@@ -147,7 +147,7 @@ func repaired(obj *v1alpha1.OAuth2Client, secret *corev1.Secret) error {
 	if err != nil {
 		return err
 	}
-	desired, err := hydra.Desired(&obj.Spec, obj.Status.ClientID, hydra.OwnerFor(obj.Namespace, obj.Name))
+	desired, err := hydra.Desired(&obj.Spec, obj.Status.ClientID, hydra.OwnerIn(opts.ClusterName, obj.Namespace, obj.Name))
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,8 @@ func run(m *testing.M) int {
 	opts = operator.DefaultOptions()
 	opts.HydraAdminURL, opts.HydraPublicURL = proxy.URL, hydraProc.PublicURL()
 	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
+	// Named, so that the test knows the owner marks to expect (unset, it is kube-system's UID).
+	opts.ClusterName = "drift-suite"
 	op, err := operator.New(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "building the operator:", err)

@@ -34,6 +34,9 @@ type Options struct {
 	// clients, which raises the operator's peak memory by as much again.
 	Store interface{ List() []any }
 	Hydra hydra.Client
+	// Installation is the reconciler's: the owner marks the scan expects are this
+	// installation's, so a legacy mark counts as drift and is rewritten.
+	Installation string
 	// Queue receives the resources that need a reconcile; the controller watches the other
 	// end. A scan waits for room in it (or for its context to end), so a full queue slows the
 	// scan down rather than losing a resource.
@@ -158,7 +161,7 @@ func (s *Scanner) Scan(ctx context.Context) (checked, queued int, err error) {
 			}
 			delete(byID, page[i].GetClientId())
 			checked++
-			if matches(obj, &page[i]) {
+			if matches(s.opts.Installation, obj, &page[i]) {
 				verified[obj.UID] = obj.Generation
 			} else {
 				s.enqueue(ctx, obj)
@@ -221,8 +224,8 @@ func (s *Scanner) enqueue(ctx context.Context, obj *v1alpha1.OAuth2Client) {
 }
 
 // matches reports whether Hydra's copy is this resource's, as desired.
-func matches(obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) bool {
-	desired, err := hydra.Desired(&obj.Spec, obj.Status.ClientID, hydra.OwnerFor(obj.Namespace, obj.Name))
+func matches(installation string, obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) bool {
+	desired, err := hydra.Desired(&obj.Spec, obj.Status.ClientID, hydra.OwnerIn(installation, obj.Namespace, obj.Name))
 	return err == nil && len(hydra.Diff(desired, actual)) == 0
 }
 

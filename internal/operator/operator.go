@@ -63,6 +63,7 @@ type Options struct {
 	AdoptionNamespaces      []string      // --adoption-namespaces; nil: all
 	OperatorNamespace       string        // --operator-namespace
 	FingerprintKeySecret    string        // --fingerprint-key-secret
+	ClusterName             string        // --cluster-name; empty: kube-system's UID
 
 	// StartupGrace is how long a started operator waits for the first drift scan before it
 	// reads Ready clients one by one; a minute in cmd/.
@@ -137,6 +138,8 @@ func (o Options) Validate() error {
 type Operator struct {
 	mgr  ctrl.Manager
 	opts Options
+	// clusterName is the resolved --cluster-name.
+	clusterName string
 }
 
 // New builds the operator for the cluster of cfg, which it copies rather than changes. It reads
@@ -175,6 +178,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 			return nil, err
 		}
 	}
+	clusterName, err := installation(ctx, restConfig, o)
+	if err != nil {
+		return nil, err
+	}
 	electionConfig := rest.CopyConfig(restConfig)
 	electionConfig.Wrap(fence.observe)
 	restConfig.Wrap(fence.guard)
@@ -205,7 +212,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	driftQueue := make(chan event.GenericEvent, 1024)
 	scanner := drift.New(drift.Options{
 		Reader: mgr.GetClient(), Store: oauth2ClientStore(ctx, mgr),
-		Hydra: hydraClient, Queue: driftQueue,
+		Hydra: hydraClient, Queue: driftQueue, Installation: clusterName,
 		Interval: o.DriftScanInterval(), PageSize: o.HydraPageSize, StartupGrace: o.StartupGrace,
 	})
 	if err := mgr.Add(scanner); err != nil {
@@ -221,6 +228,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		Endpoints:               publicEndpoints(ctx, o.HydraPublicURL, hydra.Options{Timeout: o.HydraTimeout, CAFile: o.HydraCAFile, Log: hydraLog()}),
 		Policy:                  controllers.NamespacePolicy{ClientIDRules: o.ClientIDRules, AdoptionNamespaces: o.AdoptionNamespaces},
 		FingerprintKey:          fingerprintKey,
+		Installation:            clusterName,
 		MaxConcurrentReconciles: o.Concurrency,
 		Drift:                   scanner,
 		DriftQueue:              driftQueue,
@@ -240,12 +248,12 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
-	return &Operator{mgr: mgr, opts: o}, nil
+	return &Operator{mgr: mgr, opts: o, clusterName: clusterName}, nil
 }
 
 // Start runs the operator until ctx ends.
 func (op *Operator) Start(ctx context.Context) error {
-	ctrl.Log.WithName("setup").Info("Starting operator", "hydraAdminURL", hydra.RedactURL(op.opts.HydraAdminURL),
+	ctrl.Log.WithName("setup").Info("Starting operator", "hydraAdminURL", hydra.RedactURL(op.opts.HydraAdminURL), "clusterName", op.clusterName,
 		"watchNamespaces", strings.Join(op.opts.WatchNamespaces, ","), "syncPeriod", op.opts.SyncPeriod.String(),
 		"driftInterval", op.opts.DriftScanInterval().String(), "hydraListPageSize", op.opts.HydraPageSize)
 	return op.mgr.Start(ctx)
