@@ -200,6 +200,10 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		obj.Status.LastHandledRequestedAt = requested
 	}
 
+	if obj.Spec.AuthorizationServerRef != nil {
+		// Until clients are routed to their server: never register one at the default server.
+		return r.summarize(ctx, obj, false, stalled(v1alpha1.ReasonHydraRejected, "authorizationServerRef is not served by this version yet"))
+	}
 	creds, provided, err := r.reconcileCredentials(ctx, obj)
 	if err == nil {
 		err = r.reconcileHydraClient(ctx, obj, creds, fullCheck)

@@ -49,6 +49,31 @@ func TestValidationAtApplyTime(t *testing.T) {
 	}
 }
 
+// TestAuthorizationServerRefIsImmutable checks the transition rule against the API server: the
+// reference can't be changed, added or removed, and the message says what to do instead.
+func TestAuthorizationServerRefIsImmutable(t *testing.T) {
+	ns := newNamespace(t, "immutable")
+	pinned := serviceClient(ns, "pinned")
+	pinned.Spec.AuthorizationServerRef = &v1alpha1.AuthorizationServerReference{Kind: v1alpha1.AuthorizationServerKindNamespaced, Name: "staging"}
+	create(t, pinned)
+	loose := serviceClient(ns, "loose-server")
+	create(t, loose)
+	for _, tc := range []struct {
+		obj   *v1alpha1.OAuth2Client
+		patch string
+	}{
+		{pinned, `{"spec":{"authorizationServerRef":{"name":"production"}}}`},
+		{pinned, `{"spec":{"authorizationServerRef":{"kind":"ClusterAuthorizationServer"}}}`},
+		{pinned, `{"spec":{"authorizationServerRef":null}}`},
+		{loose, `{"spec":{"authorizationServerRef":{"kind":"AuthorizationServer","name":"staging"}}}`},
+	} {
+		err := k8s.Patch(context.Background(), tc.obj.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(tc.patch)), client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "authorizationServerRef is immutable") {
+			t.Fatalf("%s %s: %v", tc.obj.Name, tc.patch, err)
+		}
+	}
+}
+
 // TestClientIDIsImmutable checks the transition rule: clientID can't be changed, added or removed.
 func TestClientIDIsImmutable(t *testing.T) {
 	ns := newNamespace(t, "immutable")

@@ -29,6 +29,31 @@ type AuthorizationServerType string
 // AuthorizationServerTypeHydra is Ory Hydra's admin API.
 const AuthorizationServerTypeHydra AuthorizationServerType = "Hydra"
 
+// AuthorizationServerKind is the kind of server an OAuth2Client refers to.
+// +kubebuilder:validation:Enum=AuthorizationServer;ClusterAuthorizationServer
+type AuthorizationServerKind string
+
+// The kinds of authorization server objects.
+const (
+	AuthorizationServerKindNamespaced AuthorizationServerKind = "AuthorizationServer"
+	AuthorizationServerKindCluster    AuthorizationServerKind = "ClusterAuthorizationServer"
+)
+
+// AuthorizationServerReference names the server object an OAuth2Client is registered at. It has
+// no namespace: an AuthorizationServer is always the one of the OAuth2Client's own namespace,
+// so no namespace can use another's server.
+type AuthorizationServerReference struct {
+	// kind is AuthorizationServer (in this resource's namespace) or ClusterAuthorizationServer.
+	// +required
+	Kind AuthorizationServerKind `json:"kind"`
+	// name of the server object: a DNS subdomain name of at most 253 characters.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="authorizationServerRef.name must be a valid object name: lower-case letters, digits, - and ., starting and ending with a letter or digit"
+	Name string `json:"name"`
+}
+
 // AuthorizationServerSpec is how the operator reaches one authorization server's admin API.
 // AuthorizationServer and ClusterAuthorizationServer share it; the cluster kind adds a
 // namespaceSelector.

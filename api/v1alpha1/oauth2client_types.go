@@ -76,10 +76,19 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.tokenEndpointAuthMethod) || self.tokenEndpointAuthMethod != 'none' || !has(self.grantTypes) || !('client_credentials' in self.grantTypes)",message="grantTypes: client_credentials cannot be used with tokenEndpointAuthMethod none; a public client has no secret to authenticate with"
 // +kubebuilder:validation:XValidation:rule="!has(self.tokenEndpointAuthMethod) || self.tokenEndpointAuthMethod != 'private_key_jwt' || has(self.jwksURI) || has(self.jwks)",message="tokenEndpointAuthMethod private_key_jwt needs the client's public keys: set jwksURI or jwks"
 // +kubebuilder:validation:XValidation:rule="!(has(self.jwksURI) && has(self.jwks))",message="set either jwksURI or jwks, not both"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.authorizationServerRef) == has(self.authorizationServerRef) && (!has(self.authorizationServerRef) || (self.authorizationServerRef.kind == oldSelf.authorizationServerRef.kind && self.authorizationServerRef.name == oldSelf.authorizationServerRef.name))",message="authorizationServerRef is immutable: a client can't move to another authorization server in place; delete this OAuth2Client and create it again with the new reference"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.clientID) == has(self.clientID) && (!has(self.clientID) || self.clientID == oldSelf.clientID)",message="clientID is immutable: it cannot be added, changed or removed once the resource exists; create a new resource instead"
 // +kubebuilder:validation:XValidation:rule="(has(self.secretTemplate) && has(self.secretTemplate.format) ? self.secretTemplate.format : 'Default') == (has(oldSelf.secretTemplate) && has(oldSelf.secretTemplate.format) ? oldSelf.secretTemplate.format : 'Default')",message="secretTemplate.format cannot be changed once the resource exists: a Secret's type is immutable, and the formats differ in type and keys; to change it, delete and re-create the OAuth2Client (a new Secret is written in the new format)"
 // +kubebuilder:validation:XValidation:rule="!has(self.responseTypes) || !self.responseTypes.exists(r, r.contains('code')) || (has(self.grantTypes) && 'authorization_code' in self.grantTypes)",message="responseTypes containing code need authorization_code in grantTypes"
 type OAuth2ClientSpec struct {
+	// authorizationServerRef names the authorization server to register the client at: an
+	// AuthorizationServer of this resource's namespace or a ClusterAuthorizationServer whose
+	// namespaceSelector selects this namespace. Unset: the operator's default server (its
+	// --hydra-admin-url). Immutable: to move a client to another server, delete the resource and
+	// create it again.
+	// +optional
+	AuthorizationServerRef *AuthorizationServerReference `json:"authorizationServerRef,omitempty"`
+
 	// clientID is the OAuth2 client_id to register. Leave it unset to let the operator choose one
 	// (the resource's UID). Set it to keep a client's identity when the resource is deleted and
 	// re-created, or moved to another cluster. Immutable once set. Letters, digits and `.`, `_`,

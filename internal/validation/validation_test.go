@@ -85,6 +85,34 @@ func TestClientIDImmutable(t *testing.T) {
 	}
 }
 
+// TestAuthorizationServerRefImmutable: a client can't move between servers in place (the old
+// server would keep its client, the new one would get a second), nor gain or lose a reference.
+func TestAuthorizationServerRefImmutable(t *testing.T) {
+	v := newValidator(t)
+	spec := func(kind, name string) map[string]interface{} {
+		s := map[string]interface{}{"grantTypes": []interface{}{"client_credentials"}}
+		if kind != "" {
+			s["authorizationServerRef"] = map[string]interface{}{"kind": kind, "name": name}
+		}
+		return Object("x", s)
+	}
+	for _, tc := range []struct{ fromKind, fromName, toKind, toName string }{
+		{"AuthorizationServer", "a", "AuthorizationServer", "b"},
+		{"AuthorizationServer", "a", "ClusterAuthorizationServer", "a"},
+		{"AuthorizationServer", "a", "", ""},
+		{"", "", "ClusterAuthorizationServer", "a"},
+	} {
+		errs := v.Validate(context.Background(), spec(tc.toKind, tc.toName), spec(tc.fromKind, tc.fromName))
+		if !strings.Contains(errs.ToAggregate().Error(), "authorizationServerRef is immutable") ||
+			!strings.Contains(errs.ToAggregate().Error(), "delete this OAuth2Client and create it again") {
+			t.Errorf("%s/%s -> %s/%s: %v", tc.fromKind, tc.fromName, tc.toKind, tc.toName, errs)
+		}
+	}
+	if errs := v.Validate(context.Background(), spec("AuthorizationServer", "a"), spec("AuthorizationServer", "a")); len(errs) > 0 {
+		t.Errorf("an unchanged reference was refused: %v", errs)
+	}
+}
+
 // TestSecretFormatImmutable: the Secret's type can't change, so neither can the format; a
 // template added or removed without changing the format (Default either way) is accepted.
 func TestSecretFormatImmutable(t *testing.T) {
