@@ -15,9 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
@@ -61,11 +64,15 @@ type AuthorizationServerReconciler struct {
 	CheckInterval time.Duration
 	// Probe checks a server; nil means hydra.Probe. The fast tier replaces it.
 	Probe func(context.Context, hydra.Options) (string, error)
+	// Directory receives each server's connection, for the OAuth2Clients that refer to it; nil
+	// when only health is checked.
+	Directory *ServerDirectory
 }
 
 // RBAC for the server kinds: read them, write their status. The Secrets' get is granted with
 // the OAuth2Client reconciler's; ConfigMaps hold CA bundles.
-// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=authorizationservers;clusterauthorizationservers,verbs=get;list;watch
+// patch adds and removes the finalizer that keeps a server while OAuth2Clients refer to it.
+// +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=authorizationservers;clusterauthorizationservers,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=authorizationservers/status;clusterauthorizationservers/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
 
@@ -79,8 +86,15 @@ func (r *AuthorizationServerReconciler) SetupWithManager(mgr manager.Manager) er
 	if r.Cluster {
 		name = "clusterauthorizationserver"
 	}
-	return builder.ControllerManagedBy(mgr).
-		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+	b := builder.ControllerManagedBy(mgr).
+		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+			predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() }})))
+	if r.Directory != nil {
+		// A pass that finds the server down asks for a check now, so that the server's own
+		// status tells of the outage at once, not at the next interval.
+		b = b.WatchesRawSource(source.Channel(r.Directory.rechecks(r.kind()), &handler.EnqueueRequestForObject{}))
+	}
+	return b.
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1, RateLimiter: retryRateLimiter(),
 			LogConstructor: logConstructor(mgr.GetLogger())}).
 		Named(name).
@@ -99,6 +113,12 @@ func (r *AuthorizationServerReconciler) Reconcile(ctx context.Context, req recon
 	obj := r.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return r.reconcileDelete(ctx, obj)
+	}
+	if err := r.ensureFinalizer(ctx, obj); err != nil {
+		return reconcile.Result{}, err
 	}
 	original := obj.DeepCopyObject().(authorizationServer)
 	status := obj.ServerStatus()
@@ -129,7 +149,40 @@ func (r *AuthorizationServerReconciler) check(ctx context.Context, obj authoriza
 	if probe == nil {
 		probe = hydra.Probe
 	}
-	return probe(ctx, opts)
+	version, err := probe(ctx, opts)
+	if r.Directory != nil {
+		if derr := r.publish(ctx, obj, opts, err); derr != nil {
+			return version, derr
+		}
+	}
+	return version, err
+}
+
+// publish hands the server's connection, built from the options this check used, to the
+// directory, and tells the server's state the check's outcome: a success closes its circuit,
+// a failure opens it, so that the passes of its clients fail at once rather than wait.
+func (r *AuthorizationServerReconciler) publish(ctx context.Context, obj authorizationServer, opts hydra.Options, probeErr error) error {
+	spec := obj.ServerSpec()
+	opts.MaxIdleConnsPerHost = r.Directory.Workers
+	key := keyOfServer(obj)
+	state, err := r.Directory.configure(key, opts, spec.PublicURL, r.Directory.endpoints(ctx, key, spec.PublicURL, opts), spec.RateLimit)
+	if err != nil {
+		return stalled(v1alpha1.ReasonSecretInvalid, "The admin client can't be built from spec: %v", err)
+	}
+	if probeErr == nil {
+		state.MarkReachable(ctx)
+	} else if cause, _ := hydra.Availability(probeErr); cause != "" {
+		_ = state.observe(ctx, probeErr)
+	}
+	return nil
+}
+
+// kind is the kind of server this reconciler checks.
+func (r *AuthorizationServerReconciler) kind() v1alpha1.AuthorizationServerKind {
+	if r.Cluster {
+		return v1alpha1.AuthorizationServerKindCluster
+	}
+	return v1alpha1.AuthorizationServerKindNamespaced
 }
 
 // secretNamespace is where obj's Secrets and ConfigMaps are read: its own namespace, or the

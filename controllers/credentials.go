@@ -30,7 +30,7 @@ const minSecretLength = 6
 // secret that no Secret holds. A Secret the operator did not write (External Secrets, Sealed
 // Secrets, a person) is read and never written; provided reports that the credentials came from
 // such a Secret, which is not watched and so has to be re-read periodically.
-func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client) (creds secrets.Credentials, provided bool, err error) {
+func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client, endpoints secrets.Endpoints) (creds secrets.Credentials, provided bool, err error) {
 	name := secretName(obj)
 	existing, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name})
 	if err != nil {
@@ -55,7 +55,7 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 			return secrets.Credentials{}, false, err
 		}
 	}
-	creds, err = r.applyManagedSecret(ctx, obj, existing)
+	creds, err = r.applyManagedSecret(ctx, obj, existing, endpoints)
 	return creds, false, err
 }
 
@@ -64,7 +64,7 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 // when something differs, with server-side apply, so others' labels and annotations survive.
 // A key renamed in secretTemplate moves the credentials: one apply adds the new key and drops the
 // old one, so no state between two writes lacks the secret, and Hydra is not written.
-func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret) (secrets.Credentials, error) {
+func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret, endpoints secrets.Endpoints) (secrets.Credentials, error) {
 	creds := secrets.Credentials{ClientID: clientIDFor(obj)}
 	var secretFrom string // the key the secret was found under; "" when none held it
 	if usesSecret(obj) {
@@ -77,7 +77,7 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 			creds.ClientSecret, secretFrom = generated, ""
 		}
 	}
-	src, err := r.secretSource(obj, creds, existing)
+	src, err := r.secretSource(obj, creds, existing, endpoints)
 	if err != nil {
 		return creds, err
 	}
@@ -102,8 +102,9 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 
 // secretSource is what the managed Secret is rendered from. An oauth2-proxy cookie secret is
 // kept from the existing Secret: a new one would sign every user out.
-func (r *OAuth2ClientReconciler) secretSource(obj *v1alpha1.OAuth2Client, creds secrets.Credentials, existing *corev1.Secret) (secrets.Source, error) {
-	src := secrets.Source{Credentials: creds, Spec: &obj.Spec, Endpoints: r.Endpoints}
+// endpoints are the server's public URLs (secretTemplate.includeEndpoints).
+func (r *OAuth2ClientReconciler) secretSource(obj *v1alpha1.OAuth2Client, creds secrets.Credentials, existing *corev1.Secret, endpoints secrets.Endpoints) (secrets.Source, error) {
+	src := secrets.Source{Credentials: creds, Spec: &obj.Spec, Endpoints: endpoints}
 	if secrets.FormatOf(obj.Spec.SecretTemplate) != v1alpha1.SecretFormatOAuth2Proxy {
 		return src, nil
 	}

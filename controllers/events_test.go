@@ -43,7 +43,7 @@ func TestEventsOnlyOnTransition(t *testing.T) {
 			obj := serviceClient("ns", "svc")
 			obj.Generation = 1
 			for _, err := range tt.passes {
-				_, _ = r.summarize(context.Background(), obj, false, err)
+				_, _ = r.summarize(context.Background(), obj, nil, false, err)
 			}
 			close(rec.Events)
 			var got []string
@@ -62,9 +62,9 @@ func TestEventsOnlyOnTransition(t *testing.T) {
 		r := &OAuth2ClientReconciler{Recorder: rec}
 		obj := serviceClient("ns", "svc")
 		obj.Generation = 1
-		_, _ = r.summarize(context.Background(), obj, false, rejected)
+		_, _ = r.summarize(context.Background(), obj, nil, false, rejected)
 		obj.Generation = 2
-		_, _ = r.summarize(context.Background(), obj, false, rejected)
+		_, _ = r.summarize(context.Background(), obj, nil, false, rejected)
 		if n := len(rec.Events); n != 2 {
 			t.Fatalf("%d events; a new generation refused again is news", n)
 		}
@@ -81,7 +81,7 @@ func TestUnauthorizedAdminAPIIsRetried(t *testing.T) {
 		obj := serviceClient("ns", "svc")
 		err := state.observe(context.Background(), &hydra.APIError{Op: "get", StatusCode: status})
 		err = fmt.Errorf("reading client: %w", err)
-		if _, retErr := r.summarize(context.Background(), obj, false, classify(err)); retErr == nil {
+		if _, retErr := r.summarize(context.Background(), obj, nil, false, classify(err)); retErr == nil {
 			t.Fatalf("%d: not retried", status)
 		}
 		ready := conditionOf(obj, v1alpha1.ConditionReady)
@@ -104,7 +104,7 @@ func TestLongMessagesAreCutToWhatTheAPIAccepts(t *testing.T) {
 	r := &OAuth2ClientReconciler{Recorder: rec}
 	obj := serviceClient("ns", "svc")
 	long := strings.Repeat("é", 3000) // two bytes each: a cut in the middle would break one
-	_, _ = r.summarize(context.Background(), obj, false, stalled(v1alpha1.ReasonHydraRejected, "%s", long))
+	_, _ = r.summarize(context.Background(), obj, nil, false, stalled(v1alpha1.ReasonHydraRejected, "%s", long))
 	note := <-rec.Events
 	if len(note) > maxEventMessage+len("Warning HydraRejected ") || !utf8.ValidString(note) {
 		t.Fatalf("event of %d bytes (valid UTF-8: %t)", len(note), utf8.ValidString(note))

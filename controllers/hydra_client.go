@@ -24,7 +24,7 @@ import (
 // with an in-memory database) is created again with the same ID and the Secret's secret.
 // A settled resource that the drift scanner has just seen in sync, with the credentials in
 // status, is not read again, unless fullCheck (a reconcile request annotation) asks for it.
-func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, creds secrets.Credentials, fullCheck bool) error {
+func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, fullCheck bool) error {
 	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerIn(r.Installation, obj.Namespace, obj.Name))
 	if err != nil {
 		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
@@ -34,7 +34,7 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		return errStaleCache
 	}
 	if !fullCheck && obj.Status.ClientID == creds.ClientID && obj.Status.CredentialsFingerprint == fingerprint {
-		switch r.verdicts().Verdict(obj) {
+		switch srv.verdicts().Verdict(obj) {
 		case drift.InSync:
 			return nil
 		case drift.ScanSoon:
@@ -48,50 +48,50 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		// 409 and the next pass reads the client. A chosen ID is read first instead: it may
 		// name a client this resource already owns (one it kept with deletionPolicy Orphan and
 		// now takes back), which needs neither the namespace policy nor a claim to update.
-		return r.createClient(ctx, obj, desired, creds, fingerprint)
+		return r.createClient(ctx, obj, srv, desired, creds, fingerprint)
 	}
-	actual, err := r.Hydra.Get(ctx, creds.ClientID)
+	actual, err := srv.Hydra.Get(ctx, creds.ClientID)
 	if hydra.IsNotFound(err) {
-		return r.createClient(ctx, obj, desired, creds, fingerprint)
+		return r.createClient(ctx, obj, srv, desired, creds, fingerprint)
 	}
 	if err != nil {
 		return classify(err)
 	}
-	return r.compareAndUpdate(ctx, obj, actual, desired, creds, fingerprint)
+	return r.compareAndUpdate(ctx, obj, srv, actual, desired, creds, fingerprint)
 }
 
 // existingClient handles a create that found the ID taken: by this resource's own earlier pass
 // that crashed before writing status, by another resource, or by someone outside the operator.
-func (r *OAuth2ClientReconciler) existingClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
-	actual, err := r.Hydra.Get(ctx, creds.ClientID)
+func (r *OAuth2ClientReconciler) existingClient(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
+	actual, err := srv.Hydra.Get(ctx, creds.ClientID)
 	if err != nil {
 		return classify(err)
 	}
-	return r.compareAndUpdate(ctx, obj, actual, desired, creds, fingerprint)
+	return r.compareAndUpdate(ctx, obj, srv, actual, desired, creds, fingerprint)
 }
 
 // compareAndUpdate writes to Hydra only when its client differs from the desired one or the
 // Secret's credentials have not been registered yet.
-func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1alpha1.OAuth2Client, actual, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
+func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, actual, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
 	if err := r.checkOwnership(ctx, obj, actual); err != nil {
 		return err
 	}
 	drift := hydra.Diff(desired, actual)
 	rotate := creds.ClientSecret != "" && obj.Status.CredentialsFingerprint != fingerprint
 	if len(drift) > 0 || rotate {
-		if err := r.updateClient(ctx, obj, desired, creds, drift, rotate, r.adoptedFrom(obj, actual)); err != nil {
+		if err := r.updateClient(ctx, obj, srv, desired, creds, drift, rotate, r.adoptedFrom(obj, actual)); err != nil {
 			return err
 		}
 	}
-	r.remember(obj, creds.ClientID, fingerprint)
+	r.remember(obj, srv, creds.ClientID, fingerprint)
 	return nil
 }
 
 // remember records in status, in the drift scanner and in memory that Hydra holds this
 // generation with these credentials.
-func (r *OAuth2ClientReconciler) remember(obj *v1alpha1.OAuth2Client, clientID, fingerprint string) {
+func (r *OAuth2ClientReconciler) remember(obj *v1alpha1.OAuth2Client, srv *Server, clientID, fingerprint string) {
 	obj.Status.ClientID, obj.Status.CredentialsFingerprint = clientID, fingerprint
-	r.verdicts().MarkInSync(obj)
+	srv.verdicts().MarkInSync(obj)
 	r.registered.Store(obj.UID, registration{generation: obj.Generation, clientID: clientID, fingerprint: fingerprint})
 }
 
@@ -118,7 +118,7 @@ func (r *OAuth2ClientReconciler) mayRegister(ctx context.Context, obj *v1alpha1.
 	return r.checkClaim(ctx, obj, clientID, entered(previous, v1alpha1.ReasonClientIDConflict, obj.Generation))
 }
 
-func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
+func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, desired *hydra.OAuth2Client, creds secrets.Credentials, fingerprint string) error {
 	if err := r.mayRegister(ctx, obj, creds.ClientID); err != nil {
 		return err
 	}
@@ -126,16 +126,16 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 	if creds.ClientSecret != "" {
 		withSecret.ClientSecret = &creds.ClientSecret
 	}
-	if _, err := r.Hydra.Create(ctx, &withSecret); err != nil {
+	if _, err := srv.Hydra.Create(ctx, &withSecret); err != nil {
 		if hydra.IsConflict(err) {
-			return r.existingClient(ctx, obj, desired, creds, fingerprint)
+			return r.existingClient(ctx, obj, srv, desired, creds, fingerprint)
 		}
 		return classify(err)
 	}
 	// Status already naming this ID means it was registered before and has since vanished at
 	// Hydra (deleted there, or lost with an in-memory database): that is drift being repaired.
 	recreated := obj.Status.ClientID == creds.ClientID
-	r.remember(obj, creds.ClientID, fingerprint)
+	r.remember(obj, srv, creds.ClientID, fingerprint)
 	if recreated {
 		ctrl.LoggerFrom(ctx).Info("Re-created Hydra client that had vanished at Hydra", "clientID", creds.ClientID)
 		r.event(obj, corev1.EventTypeNormal, "Recreated", fmt.Sprintf("Client %s was missing at Hydra; re-created it with the credentials in Secret %s", creds.ClientID, secretName(obj)))
@@ -150,12 +150,12 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 // Secret's credentials changed since they were last registered, because sending it costs Hydra
 // a password hash and rotates the secret at once.
 // A non-empty adoptedFrom says who held the client before this write makes it this resource's.
-func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1.OAuth2Client, desired *hydra.OAuth2Client, creds secrets.Credentials, drift []string, rotate bool, adoptedFrom string) error {
+func (r *OAuth2ClientReconciler) updateClient(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, desired *hydra.OAuth2Client, creds secrets.Credentials, drift []string, rotate bool, adoptedFrom string) error {
 	update := *desired
 	if rotate {
 		update.ClientSecret = &creds.ClientSecret
 	}
-	if _, err := r.Hydra.Update(ctx, creds.ClientID, &update); err != nil {
+	if _, err := srv.Hydra.Update(ctx, creds.ClientID, &update); err != nil {
 		return classify(err)
 	}
 	reason, message := "Updated", "Updated client "+creds.ClientID+" at Hydra"

@@ -34,9 +34,18 @@ func logFailure(ctx context.Context, obj *v1alpha1.OAuth2Client, err error) {
 func failureReason(err error) string {
 	var unavailable *ServerUnavailableError
 	if errors.As(err, &unavailable) {
-		return v1alpha1.ReasonAuthorizationServerUnavailable
+		return unavailableReason(unavailable)
 	}
 	return v1alpha1.ReasonProgressing
+}
+
+// unavailableReason: AuthorizationServerUnavailable for the default server, which has no
+// object; AuthorizationServerNotReady for a server object, whose status says more.
+func unavailableReason(e *ServerUnavailableError) string {
+	if e.Server == DefaultServer {
+		return v1alpha1.ReasonAuthorizationServerUnavailable
+	}
+	return v1alpha1.ReasonAuthorizationServerNotReady
 }
 
 // knownClientID is the client ID registered (status) or to be registered (spec, UID); empty

@@ -15,11 +15,12 @@ import (
 )
 
 // clientsDesc is the gauge of OAuth2Clients by condition, for alerts such as "any Stalled" or
-// "Ready=False for 15 minutes". It carries no names and no secrets, so its cardinality is fixed.
+// "Ready=False for 15 minutes". It carries no names of resources and no secrets: its cardinality
+// grows with the servers (few), not the clients.
 var clientsDesc = prometheus.NewDesc(
 	"oauth2_client_operator_clients",
-	"OAuth2Client resources by condition type, status and reason.",
-	[]string{"condition", "status", "reason"}, nil,
+	"OAuth2Client resources by authorization server, condition type, status and reason.",
+	[]string{"server", "condition", "status", "reason"}, nil,
 )
 
 // conditionCollector computes the gauge from the cache at scrape time, so no reconcile has to
@@ -43,19 +44,23 @@ func (c *conditionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(clientsDesc, err)
 		return
 	}
-	type key struct{ condition, status, reason string }
+	type key struct{ server, condition, status, reason string }
 	counts := map[key]int{}
 	for i := range list.Items {
+		server := DefaultServer
+		if k, ok := referencedServer(&list.Items[i]); ok {
+			server = k.String()
+		}
 		for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled} {
 			if cond := meta.FindStatusCondition(list.Items[i].Status.Conditions, t); cond != nil {
-				counts[key{t, string(cond.Status), cond.Reason}]++
+				counts[key{server, t, string(cond.Status), cond.Reason}]++
 			} else if t == v1alpha1.ConditionReady {
-				counts[key{t, "Unknown", ""}]++
+				counts[key{server, t, "Unknown", ""}]++
 			}
 		}
 	}
 	for k, n := range counts {
-		ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(n), k.condition, k.status, k.reason)
+		ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(n), k.server, k.condition, k.status, k.reason)
 	}
 }
 
@@ -93,4 +98,10 @@ func registerServerMetrics(server string) {
 	for _, cause := range serverCauses {
 		serverErrors.WithLabelValues(server, string(cause))
 	}
+}
+
+// forgetServerMetrics drops the series of a server that no longer exists.
+func forgetServerMetrics(server string) {
+	serverUp.DeleteLabelValues(server)
+	serverErrors.DeletePartialMatch(prometheus.Labels{"server": server})
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -66,7 +67,9 @@ type OAuth2ClientReconciler struct {
 	Endpoints secrets.Endpoints
 	// Policy restricts which namespaces may choose client IDs or adopt clients.
 	Policy NamespacePolicy
-	// MaxConcurrentReconciles bounds parallel reconciles (and so parallel Hydra requests).
+	// MaxConcurrentReconciles bounds the parallel reconciles of one authorization server's
+	// clients (and so parallel requests to it); the controller runs twice as many workers, so
+	// that a server that hangs leaves the others their share.
 	MaxConcurrentReconciles int
 	// Drift, when set, answers for the periodic drift check of all clients, which a scanner
 	// does with paged list reads (internal/drift); without it every Ready client is re-read on
@@ -78,9 +81,19 @@ type OAuth2ClientReconciler struct {
 	// (--cluster-name), so that operators of two clusters sharing one authorization server
 	// never adopt, rewrite or delete each other's clients. Required.
 	Installation string
+	// Servers holds the servers that AuthorizationServer and ClusterAuthorizationServer objects
+	// describe, for resources with spec.authorizationServerRef; ServerKinds says which of the
+	// two kinds this operator serves (their CRDs installed; the cluster kind only when it
+	// watches every namespace). Nil: every reference is refused.
+	Servers     *ServerDirectory
+	ServerKinds map[v1alpha1.AuthorizationServerKind]bool
 	// FingerprintKey keys the credentials fingerprint in status and on Secrets: a secret of the
 	// installation, so that the fingerprint can't be used to test guesses of a weak secret.
 	FingerprintKey []byte
+
+	// defaultSlots are the default server's Server.slots, made by SetupWithManager.
+	defaultSlots       chan struct{}
+	defaultLastRelease atomic.Int64
 
 	// claimsIndexed: the cache indexes OAuth2Clients by claimed client ID (SetupWithManager).
 	claimsIndexed bool
@@ -122,9 +135,22 @@ func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return fmt.Errorf("indexing OAuth2Clients by client ID: %w", err)
 	}
 	r.claimsIndexed = true
+	r.defaultSlots = make(chan struct{}, max(1, r.MaxConcurrentReconciles))
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.OAuth2Client{}, serverIndex, func(o client.Object) []string {
+		return indexedServer(o.(*v1alpha1.OAuth2Client))
+	}); err != nil {
+		return fmt.Errorf("indexing OAuth2Clients by server: %w", err)
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.OAuth2Client{}, builder.WithPredicates(needsReconcile())).
 		Owns(&corev1.Secret{})
+	if r.ServerKinds[v1alpha1.AuthorizationServerKindNamespaced] {
+		b = b.Watches(&v1alpha1.AuthorizationServer{}, r.serverHandler(), builder.WithPredicates(serverBecameReady()))
+	}
+	if r.ServerKinds[v1alpha1.AuthorizationServerKindCluster] {
+		b = b.Watches(&v1alpha1.ClusterAuthorizationServer{}, r.serverHandler(), builder.WithPredicates(serverBecameReady())).
+			WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.clientsOfNamespace), builder.WithPredicates(namespaceLabelsChanged()))
+	}
 	if (r.Drift == nil) != (r.DriftQueue == nil) {
 		return errors.New("the reconciler needs both Drift and DriftQueue, or neither")
 	}
@@ -133,7 +159,8 @@ func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return b.
 		WithOptions(controller.Options{
-			MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles),
+			// Twice the workers any one server may use (Server.slots): a bulkhead.
+			MaxConcurrentReconciles: 2 * max(1, r.MaxConcurrentReconciles),
 			RateLimiter:             retryRateLimiter(),
 			LogConstructor:          logConstructor(mgr.GetLogger()),
 		}).
@@ -200,22 +227,28 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		obj.Status.LastHandledRequestedAt = requested
 	}
 
-	if obj.Spec.AuthorizationServerRef != nil {
-		// Until clients are routed to their server: never register one at the default server.
-		return r.summarize(ctx, obj, false, stalled(v1alpha1.ReasonHydraRejected, "authorizationServerRef is not served by this version yet"))
+	srv, err := r.serverFor(ctx, obj)
+	if err != nil {
+		return r.summarize(ctx, obj, nil, false, err)
 	}
-	creds, provided, err := r.reconcileCredentials(ctx, obj)
+	if !srv.acquire(ctx) {
+		// The server's passes hold all the workers they may: let other servers' clients run.
+		return ctrl.Result{RequeueAfter: jitter(time.Second)}, nil
+	}
+	defer srv.release()
+	creds, provided, err := r.reconcileCredentials(ctx, obj, srv.Endpoints)
 	if err == nil {
-		err = r.reconcileHydraClient(ctx, obj, creds, fullCheck)
+		err = r.reconcileHydraClient(ctx, obj, srv, creds, fullCheck)
 	}
-	return r.summarize(ctx, obj, provided, err)
+	return r.summarize(ctx, obj, srv, provided, err)
 }
 
 // summarize turns the outcome of a pass into conditions and what the controller does next:
 // success requeues at the sync period; waiting requeues after a delay; stalled waits for a
 // change to the spec; anything else is transient and retried with the controller's backoff.
-// providedSecret: the credentials came from a Secret the operator neither writes nor watches.
-func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OAuth2Client, providedSecret bool, err error) (ctrl.Result, error) {
+// srv is the pass's server (nil when it could not be resolved); providedSecret: the credentials
+// came from a Secret the operator neither writes nor watches.
+func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, providedSecret bool, err error) (ctrl.Result, error) {
 	// A copy: the setters below change the condition in place.
 	var previous *metav1.Condition
 	if c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.ConditionReady); c != nil {
@@ -230,7 +263,7 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	case err == nil:
 		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
-		if r.Drift != nil && !providedSecret {
+		if srv != nil && srv.Drift != nil && !providedSecret {
 			return ctrl.Result{}, nil // the scanner re-checks it
 		}
 		// Without a scanner every client is re-checked this way. With one, a provided Secret

@@ -37,9 +37,9 @@ func TestMetricsAfterReconcile(t *testing.T) {
 	waitReady(t, ns, "svc")
 	out := scrape(t)
 	for _, want := range []string{
-		`oauth2_client_operator_clients{condition="Ready",reason="Reconciled",status="True"}`,
-		`oauth2_client_operator_hydra_requests_total{code="201",operation="create"}`,
-		`oauth2_client_operator_hydra_request_duration_seconds_bucket{code="201",operation="create"`,
+		`oauth2_client_operator_clients{condition="Ready",reason="Reconciled",server="default",status="True"}`,
+		`oauth2_client_operator_hydra_requests_total{code="201",operation="create",server="default"}`,
+		`oauth2_client_operator_hydra_request_duration_seconds_bucket{code="201",operation="create",server="default"`,
 		`controller_runtime_reconcile_total{controller="oauth2client"`,
 	} {
 		if !strings.Contains(out, want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,38 @@ type ServerState struct {
 	// the log (a start against a reachable server is no news), but the gauge has no series yet.
 	down  bool
 	cause hydra.Cause
+
+	// circuit, set for the servers that have an object and so a health check of their own,
+	// makes every call fail at once while the server is down, instead of each pass waiting for
+	// a timeout on a worker that the clients of other servers need. The next successful check
+	// of the server closes it (MarkReachable). The default server has no check: its passes
+	// keep trying, with the controller's backoff.
+	circuit bool
+	// onDown, when set, is called when a call finds the server down: its health check runs
+	// at once.
+	onDown func()
+}
+
+// errCircuitOpen is the error of a call not made because the server is down.
+var errCircuitOpen = errors.New("not sent: the server was unavailable at the last call and has not passed a check since")
+
+// open returns the error a call gets without being sent while the circuit is open; nil when
+// the call may go.
+func (s *ServerState) open() error {
+	if !s.circuit {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.down {
+		return nil
+	}
+	return &ServerUnavailableError{Server: s.name, Cause: s.cause, Err: errCircuitOpen}
+}
+
+// MarkReachable records a successful health check: the server is up, and its circuit closes.
+func (s *ServerState) MarkReachable(ctx context.Context) {
+	s.observe(ctx, nil)
 }
 
 // NewServerState tracks the authorization server called name, with its metrics on
@@ -70,6 +103,9 @@ func (s *ServerState) record(err error) (serverChange, bool) {
 		return serverChange{}, false
 	}
 	s.down, s.cause = down, cause
+	if down && s.onDown != nil {
+		s.onDown()
+	}
 	return serverChange{server: s.name, down: down, cause: cause}, true
 }
 
@@ -98,6 +134,16 @@ func (e *ServerUnavailableError) Unwrap() error { return e.Err }
 // the next (a port, a count, a time), so that repeated failures write no status: the error
 // itself is in the operator's log, once per pass.
 func unavailableMessage(e *ServerUnavailableError) string {
+	if e.Server != DefaultServer {
+		kind, name, _ := strings.Cut(e.Server, "/")
+		if ns, n, namespaced := strings.Cut(name, "/"); namespaced {
+			name = n + " -n " + ns
+		}
+		if e.Cause == hydra.CauseUnauthorized {
+			return fmt.Sprintf("The authorization server %s refused the operator's credentials (see kubectl describe %s %s); retrying with backoff", e.Server, strings.ToLower(kind), name)
+		}
+		return fmt.Sprintf("The authorization server %s is unavailable (%s; see kubectl describe %s %s); retrying with backoff, and at once when it is Ready again", e.Server, e.Cause, strings.ToLower(kind), name)
+	}
 	if e.Cause == hydra.CauseUnauthorized {
 		return fmt.Sprintf("The authorization server %q refused the operator's credentials (check the operator's "+
 			"--hydra-admin-token-file and Hydra's admin access rules); retrying with backoff", e.Server)
@@ -160,26 +206,41 @@ type observedClient struct {
 }
 
 func (c *observedClient) Get(ctx context.Context, id string) (*hydra.OAuth2Client, error) {
+	if err := c.state.open(); err != nil {
+		return nil, err
+	}
 	out, err := c.inner.Get(ctx, id)
 	return out, c.state.observe(ctx, err)
 }
 
 func (c *observedClient) Create(ctx context.Context, cl *hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
+	if err := c.state.open(); err != nil {
+		return nil, err
+	}
 	out, err := c.inner.Create(ctx, cl)
 	return out, c.state.observe(ctx, err)
 }
 
 func (c *observedClient) Update(ctx context.Context, id string, cl *hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
+	if err := c.state.open(); err != nil {
+		return nil, err
+	}
 	out, err := c.inner.Update(ctx, id, cl)
 	return out, c.state.observe(ctx, err)
 }
 
 func (c *observedClient) Delete(ctx context.Context, id string) error {
+	if err := c.state.open(); err != nil {
+		return err
+	}
 	return c.state.observe(ctx, c.inner.Delete(ctx, id))
 }
 
 // List observes the listing as one call: an error from fn is the caller's, not the server's.
 func (c *observedClient) List(ctx context.Context, ownerFilter string, pageSize int, fn func(page []hydra.OAuth2Client) error) error {
+	if err := c.state.open(); err != nil {
+		return err
+	}
 	var fnErr error
 	err := c.inner.List(ctx, ownerFilter, pageSize, func(page []hydra.OAuth2Client) error {
 		fnErr = fn(page)

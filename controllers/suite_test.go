@@ -289,12 +289,17 @@ func tokenPost(id, secret, scope string) error {
 }
 
 func tokenRequest(id, secret, scope string, post bool) error {
+	return tokenRequestAt(hydraProc.PublicURL(), id, secret, scope, post)
+}
+
+// tokenRequestAt is tokenRequest at the Hydra whose public API is publicURL.
+func tokenRequestAt(publicURL, id, secret, scope string, post bool) error {
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}
 	if post {
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
 	}
-	req, _ := http.NewRequest(http.MethodPost, hydraProc.PublicURL()+"/oauth2/token", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, publicURL+"/oauth2/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if !post {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))

@@ -59,6 +59,16 @@ const (
 	// and does not name this resource in its oauth2.clientoperator.dev/client annotation (or
 	// label), so the operator does not read it.
 	ReasonSecretNotShared = "SecretNotShared"
+	// ReasonAuthorizationServerNotFound: spec.authorizationServerRef names a server object that
+	// does not exist (yet); the operator waits for it.
+	ReasonAuthorizationServerNotFound = "AuthorizationServerNotFound"
+	// ReasonAuthorizationServerNotReady: the server spec.authorizationServerRef names could not
+	// be used in this pass: its credentials could not be read yet, or it was unavailable or
+	// refused the operator's credentials. The message names the server and the cause; the
+	// server's own status says more. Retried with backoff, and at once when the server turns
+	// Ready. (AuthorizationServerUnavailable is the same for the default server, which has no
+	// object of its own.)
+	ReasonAuthorizationServerNotReady = "AuthorizationServerNotReady"
 )
 
 // Condition reasons of AuthorizationServer and ClusterAuthorizationServer. SecretNotFound and
@@ -77,6 +87,9 @@ const (
 	// ReasonConfigMapNotFound: the ConfigMap named by spec.caBundle.configMapKeyRef does not
 	// exist (yet); the operator waits for it.
 	ReasonConfigMapNotFound = "ConfigMapNotFound"
+	// ReasonInUse: the server is being deleted and OAuth2Clients still refer to it; it goes once
+	// they are deleted, so that their clients at the server are deleted too.
+	ReasonInUse = "InUse"
 )
 
 // Annotations and labels the operator reads or writes.

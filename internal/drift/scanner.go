@@ -45,6 +45,11 @@ type Options struct {
 	Interval time.Duration
 	// PageSize of Hydra list requests; Hydra allows up to 1000.
 	PageSize int
+	// Selects, when set, picks the resources whose clients live at this scanner's server; the
+	// others are not its to check. Unset: every resource.
+	Selects func(*v1alpha1.OAuth2Client) bool
+	// Server names the scanner's server in its log lines.
+	Server string
 	// StartupGrace is how long after New the reconciler waits for the first scan before it
 	// falls back to reading clients one by one (for example while Hydra is down).
 	StartupGrace time.Duration
@@ -96,7 +101,7 @@ func (s *Scanner) NeedLeaderElection() bool { return true }
 
 // Start scans at once and then every Interval until ctx ends.
 func (s *Scanner) Start(ctx context.Context) error {
-	log := ctrl.LoggerFrom(ctx).WithName("drift-scanner")
+	log := ctrl.LoggerFrom(ctx).WithName("drift-scanner").WithValues("server", s.opts.Server)
 	for {
 		begin := time.Now()
 		checked, queued, err := s.Scan(ctx)
@@ -148,7 +153,7 @@ func (s *Scanner) Scan(ctx context.Context) (checked, queued int, err error) {
 	}
 	byID := map[string]*v1alpha1.OAuth2Client{}
 	for _, obj := range resources {
-		if isSettled(obj) && obj.DeletionTimestamp.IsZero() {
+		if isSettled(obj) && obj.DeletionTimestamp.IsZero() && (s.opts.Selects == nil || s.opts.Selects(obj)) {
 			byID[obj.Status.ClientID] = obj
 		}
 	}

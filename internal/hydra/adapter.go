@@ -68,6 +68,9 @@ type Options struct {
 	MaxIdleConnsPerHost int
 	// UserAgent is sent with every request; empty means DefaultUserAgent.
 	UserAgent string
+	// Server names the authorization server in the request metrics' server label; empty means
+	// "default", the server of the operator's flags.
+	Server string
 	// WrapTransport, when set, wraps the HTTP transport: the last place a request passes
 	// before it leaves the process (the operator's leader-election write fence sits there).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
@@ -78,9 +81,11 @@ type Options struct {
 type adapter struct {
 	api     hydraclient.OAuth2API
 	timeout time.Duration
-	// unobserved keeps the calls out of the request metrics, which are about the Hydra the
-	// operator registers clients at: Probe's checks of other servers must not move its alerts.
+	// unobserved keeps the calls out of the request metrics, which are about the servers the
+	// operator registers clients at: Probe's health checks must not move their alerts.
 	unobserved bool
+	// server is the metrics' server label.
+	server string
 }
 
 var _ Client = (*adapter)(nil)
@@ -92,7 +97,7 @@ func New(opts Options) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &adapter{api: api.OAuth2API, timeout: requestTimeout(opts)}, nil
+	return &adapter{api: api.OAuth2API, timeout: requestTimeout(opts), server: withDefault(opts.Server, "default")}, nil
 }
 
 // newAPIClient is the SDK's client of the admin API at opts.AdminURL, with opts' credentials,
@@ -246,7 +251,7 @@ func call[T any](ctx context.Context, a *adapter, op, secret string,
 	start := time.Now()
 	out, resp, err := do(ctx)
 	if !a.unobserved {
-		observe(op, resp, time.Since(start))
+		observe(a.server, op, resp, time.Since(start))
 	}
 	return out, resp, errorFor(op, resp, err, secret)
 }

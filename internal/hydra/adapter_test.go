@@ -519,11 +519,11 @@ func TestHydraList(t *testing.T) {
 func TestHydraMetrics(t *testing.T) {
 	h := sharedHydra(t)
 	ctx, hc := testContext(t), newClient(t, h.AdminURL())
-	before := testutil.ToFloat64(requestsTotal.WithLabelValues("get", "404"))
+	before := testutil.ToFloat64(requestsTotal.WithLabelValues("default", "get", "404"))
 	if _, err := hc.Get(ctx, uniqueID("missing")); !IsNotFound(err) {
 		t.Fatal(err)
 	}
-	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("get", "404")) - before; got != 1 {
+	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("default", "get", "404")) - before; got != 1 {
 		t.Errorf("requests_total{get,404} grew by %v, want 1", got)
 	}
 	families, err := metrics.Registry.Gather()
@@ -549,12 +549,12 @@ func TestClosedPortIsTransient(t *testing.T) {
 		t.Fatal(err)
 	}
 	hc := newClient(t, "http://127.0.0.1:"+strconv.Itoa(ports[0]))
-	before := testutil.ToFloat64(requestsTotal.WithLabelValues("get", "error"))
+	before := testutil.ToFloat64(requestsTotal.WithLabelValues("default", "get", "error"))
 	_, err = hc.Get(context.Background(), "any")
 	if !IsTransient(err) || IsRejected(err) || IsNotFound(err) {
 		t.Errorf("Get on a closed port: %v, want transient", err)
 	}
-	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("get", "error")) - before; got != 1 {
+	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("default", "get", "error")) - before; got != 1 {
 		t.Errorf("requests_total{get,error} grew by %v, want 1", got)
 	}
 }

@@ -152,11 +152,11 @@ func TestDesiredMapsEveryField(t *testing.T) {
 	}
 }
 
-// operatorOnly are the spec fields that shape the operator's own work (the Secret, deletion,
+// operatorOnly are the spec fields that shape the operator's own work (which server, the Secret, deletion,
 // adoption) and have no counterpart in Hydra.
 var operatorOnly = map[string]bool{
 	"ClientID": true, "SecretName": true, "RequireExistingSecret": true, "DeletionPolicy": true,
-	"AdoptExistingClient": true, "AdoptFrom": true, "SecretTemplate": true,
+	"AdoptExistingClient": true, "AdoptFrom": true, "SecretTemplate": true, "AuthorizationServerRef": true,
 }
 
 // TestDesiredCoversEverySpecField fails when a field is added to the spec (or to

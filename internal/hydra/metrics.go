@@ -16,14 +16,14 @@ import (
 var (
 	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "oauth2_client_operator_hydra_requests_total",
-		Help: "Requests to Hydra's admin API, by operation and HTTP status code (error when no answer arrived).",
-	}, []string{"operation", "code"})
+		Help: "Requests to Hydra's admin API, by authorization server, operation and HTTP status code (error when no answer arrived).",
+	}, []string{"server", "operation", "code"})
 
 	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "oauth2_client_operator_hydra_request_duration_seconds",
-		Help:    "Duration of requests to Hydra's admin API, by operation and HTTP status code (error when no answer arrived).",
+		Help:    "Duration of requests to Hydra's admin API, by authorization server, operation and HTTP status code (error when no answer arrived).",
 		Buckets: prometheus.DefBuckets,
-	}, []string{"operation", "code"})
+	}, []string{"server", "operation", "code"})
 
 	registerOnce sync.Once
 )
@@ -42,10 +42,17 @@ func registerMetrics() {
 	})
 }
 
-func observe(op string, resp *http.Response, d time.Duration) {
+func observe(server, op string, resp *http.Response, d time.Duration) {
 	code := statusLabel(resp)
-	requestsTotal.WithLabelValues(op, code).Inc()
+	requestsTotal.WithLabelValues(server, op, code).Inc()
 	// By code too: a timeout (error) or a refusal is far slower or faster than a success, and
 	// mixing them would hide both in the latency of the operation.
-	requestDuration.WithLabelValues(op, code).Observe(d.Seconds())
+	requestDuration.WithLabelValues(server, op, code).Observe(d.Seconds())
+}
+
+// ForgetServer drops the request metrics of a server that no longer exists, so that a
+// deleted server object leaves no series behind.
+func ForgetServer(server string) {
+	requestsTotal.DeletePartialMatch(prometheus.Labels{"server": server})
+	requestDuration.DeletePartialMatch(prometheus.Labels{"server": server})
 }

@@ -179,7 +179,7 @@ func TestProbeIsNotCounted(t *testing.T) {
 	if _, err := Probe(context.Background(), Options{AdminURL: srv.URL}); !IsUnauthorized(err) {
 		t.Fatalf("want unauthorized, got %v", err)
 	}
-	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("version", "401")); got != 0 {
+	if got := testutil.ToFloat64(requestsTotal.WithLabelValues("default", "version", "401")); got != 0 {
 		t.Fatalf("%v probe requests counted", got)
 	}
 }

@@ -210,14 +210,32 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 	driftQueue := make(chan event.GenericEvent, 1024)
-	scanner := drift.New(drift.Options{
-		Reader: mgr.GetClient(), Store: oauth2ClientStore(ctx, mgr),
-		Hydra: hydraClient, Queue: driftQueue, Installation: clusterName,
-		Interval: o.DriftScanInterval(), PageSize: o.HydraPageSize, StartupGrace: o.StartupGrace,
-	})
+	store := oauth2ClientStore(ctx, mgr)
+	newScanner := func(server string, c hydra.Client, selects func(*v1alpha1.OAuth2Client) bool) *drift.Scanner {
+		return drift.New(drift.Options{
+			Reader: mgr.GetClient(), Store: store, Hydra: c, Queue: driftQueue, Installation: clusterName,
+			Interval: o.DriftScanInterval(), PageSize: o.HydraPageSize, StartupGrace: o.StartupGrace,
+			Selects: selects, Server: server,
+		})
+	}
+	scanner := newScanner(controllers.DefaultServer, hydraClient, func(obj *v1alpha1.OAuth2Client) bool { return obj.Spec.AuthorizationServerRef == nil })
 	if err := mgr.Add(scanner); err != nil {
 		return nil, err
 	}
+	// The servers of AuthorizationServer objects, each with a scanner of its own, started and
+	// stopped with the server; like the default one, they scan only while this replica leads.
+	scanners := &leaderTasks{}
+	if err := mgr.Add(scanners); err != nil {
+		return nil, err
+	}
+	directory := &controllers.ServerDirectory{
+		WrapTransport: fence.guard, Workers: o.Concurrency,
+		StartScanner: func(s *controllers.Server, selects func(*v1alpha1.OAuth2Client) bool) (controllers.DriftVerdicts, func()) {
+			sc := newScanner(s.Name, s.Hydra, selects)
+			return sc, scanners.run(sc.Start)
+		},
+	}
+	serverKinds := servedServerKinds(mgr, o)
 	reconciler := &controllers.OAuth2ClientReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
@@ -232,11 +250,13 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		MaxConcurrentReconciles: o.Concurrency,
 		Drift:                   scanner,
 		DriftQueue:              driftQueue,
+		Servers:                 directory,
+		ServerKinds:             serverKinds,
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the controller: %w", err)
 	}
-	if err := setupServerHealth(mgr, o); err != nil {
+	if err := setupServerHealth(mgr, o, serverKinds, directory); err != nil {
 		return nil, err
 	}
 	if err := controllers.RegisterMetrics(mgr.GetClient()); err != nil {

@@ -13,10 +13,10 @@ import (
 func TestServed(t *testing.T) {
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(v1alpha1.GroupVersion.WithKind("AuthorizationServer"), meta.RESTScopeNamespace)
-	if !served(mapper, "AuthorizationServer") {
+	if !isServed(mapper, "AuthorizationServer") {
 		t.Error("an installed kind counts as not served")
 	}
-	if served(mapper, "ClusterAuthorizationServer") {
+	if isServed(mapper, "ClusterAuthorizationServer") {
 		t.Error("a kind without its CRD counts as served")
 	}
 }
