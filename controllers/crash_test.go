@@ -368,7 +368,7 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 	scanning := &faults{}
 	r = directReconciler(scanning)
 	queue := make(chan event.GenericEvent, 1024)
-	scanner := drift.New(drift.Options{Reader: k8s, Hydra: r.Hydra, Queue: queue, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute})
+	scanner := drift.New(drift.Options{Reader: k8s, Installation: testInstallation, Hydra: r.Hydra, Queue: queue, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute})
 	r.Drift = scanner
 	if _, _, err := scanner.Scan(context.Background()); err != nil {
 		t.Fatal(err)
@@ -388,7 +388,7 @@ func TestSteadyStateResyncMakesNoWrites(t *testing.T) {
 		}
 	}
 	// A buffered queue, so a wrong verdict fails below instead of blocking.
-	fromStore := drift.New(drift.Options{Reader: k8s, Store: store, Hydra: hydraAPI, Queue: make(chan event.GenericEvent, 1024), Interval: time.Hour, PageSize: 500})
+	fromStore := drift.New(drift.Options{Reader: k8s, Installation: testInstallation, Store: store, Hydra: hydraAPI, Queue: make(chan event.GenericEvent, 1024), Interval: time.Hour, PageSize: 500})
 	if checked, queued, err := fromStore.Scan(context.Background()); err != nil || checked != n || queued != 0 {
 		t.Fatalf("a scan of the store checked %d and queued %d (err %v), want %d and 0", checked, queued, err, n)
 	}

@@ -245,7 +245,7 @@ func TestRequestedAtForcesFullCheck(t *testing.T) {
 	counting := &faults{}
 	r := directReconciler(counting)
 	queue := make(chan event.GenericEvent, 1024)
-	scanner := drift.New(drift.Options{Reader: namespacedReader{k8s, key.Namespace}, Hydra: r.Hydra, Queue: queue, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute})
+	scanner := drift.New(drift.Options{Reader: namespacedReader{k8s, key.Namespace}, Installation: testInstallation, Hydra: r.Hydra, Queue: queue, Interval: time.Hour, PageSize: 500, StartupGrace: time.Minute})
 	r.Drift = scanner
 	// Nobody runs this scanner's controller: drain what it queues so a scan never blocks.
 	drainCtx, stopDraining := context.WithCancel(ctx)

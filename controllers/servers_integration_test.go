@@ -26,6 +26,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -230,10 +231,44 @@ func newTwoServers(t *testing.T) *twoServers {
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"servers-test": s.ns}},
 	}}
 	create(t, s.b)
-	t.Cleanup(func() { _ = k8s.Delete(context.Background(), s.b) })
+	// Registered after the proxies and Hydra B, so it runs before they stop.
+	t.Cleanup(func() { s.release(t) })
 	waitServer(t, s.a, v1alpha1.ReasonReachable)
 	waitServer(t, s.b, v1alpha1.ReasonReachable)
 	return s
+}
+
+// release deletes every client that refers to the test's servers, then the servers, and waits
+// until they are gone, so no health check or drift scan of this test outlives its Hydras.
+func (s *twoServers) release(t *testing.T) {
+	t.Helper()
+	s.proxyA.hanging.Store(false) // a hung server could not confirm its clients' deletion
+	ctx := context.Background()
+	var all v1alpha1.OAuth2ClientList
+	if err := k8s.List(ctx, &all); err != nil {
+		t.Error(err)
+		return
+	}
+	for i := range all.Items {
+		ref := all.Items[i].Spec.AuthorizationServerRef
+		if ref != nil && (ref.Name == s.a.Name && all.Items[i].Namespace == s.ns || ref.Name == s.b.Name) {
+			_ = k8s.Delete(ctx, &all.Items[i])
+		}
+	}
+	_ = k8s.Delete(ctx, s.a)
+	_ = k8s.Delete(ctx, s.b)
+	eventually(t, 30*time.Second, func() error {
+		for _, obj := range []client.Object{&v1alpha1.AuthorizationServer{}, &v1alpha1.ClusterAuthorizationServer{}} {
+			key := client.ObjectKeyFromObject(s.a)
+			if _, cluster := obj.(*v1alpha1.ClusterAuthorizationServer); cluster {
+				key = client.ObjectKeyFromObject(s.b)
+			}
+			if err := k8s.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("server %s still there (err %v)", key, err)
+			}
+		}
+		return nil
+	})
 }
 
 // onServer is a client_credentials client of ns that refers to the server of kind and name.
