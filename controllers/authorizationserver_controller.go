@@ -9,8 +9,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,11 +45,9 @@ type authorizationServer interface {
 // the admin API for its version and lists one client with the credentials, and writes the
 // outcome into status. It makes no change anywhere else.
 //
-// A referenced Secret's change is noticed by the next check, not by a watch: the manager's
-// cache holds only the Secrets the operator writes (internal/operator), and a watch of the
-// others would cache every Secret of the cluster, or need an informer of its own for a handful
-// of Secrets. So the check repeats every CheckInterval (with jitter), and at once when the
-// spec or the requested-at annotation changes.
+// A check runs at once when the spec or the requested-at annotation changes, when a Secret or
+// ConfigMap the spec references changes (referenceWatcher), and again every CheckInterval
+// (with jitter), which notices a server that went away or came back.
 type AuthorizationServerReconciler struct {
 	// Client reads the server objects from the cache and patches their status.
 	client.Client
@@ -67,6 +67,10 @@ type AuthorizationServerReconciler struct {
 	// Directory receives each server's connection, for the OAuth2Clients that refer to it; nil
 	// when only health is checked.
 	Directory *ServerDirectory
+
+	// references watches the Secrets and ConfigMaps the servers reference; set up by
+	// SetupWithManager, nil in the fast tier.
+	references *referenceWatcher
 }
 
 // RBAC for the server kinds: read them, write their status. The Secrets' get is granted with
@@ -74,7 +78,8 @@ type AuthorizationServerReconciler struct {
 // patch adds and removes the finalizer that keeps a server while OAuth2Clients refer to it.
 // +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=authorizationservers;clusterauthorizationservers,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=oauth2.clientoperator.dev,resources=authorizationservers/status;clusterauthorizationservers/status,verbs=get;patch
-// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
+// list and watch: each referenced Secret or ConfigMap is watched by name (referenceWatcher).
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
 
 // SetupWithManager registers the reconciler for its kind. Only a new generation or a changed
 // annotation starts a check; the reconciler's own status writes don't.
@@ -89,6 +94,15 @@ func (r *AuthorizationServerReconciler) SetupWithManager(mgr manager.Manager) er
 	b := builder.ControllerManagedBy(mgr).
 		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 			predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() }})))
+	core, err := corev1client.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return err
+	}
+	r.references = newReferenceWatcher(core.RESTClient(), r.newObject)
+	if err := mgr.Add(r.references); err != nil {
+		return err
+	}
+	b = b.WatchesRawSource(source.Channel(r.references.events, &handler.EnqueueRequestForObject{}))
 	if r.Directory != nil {
 		// A pass that finds the server down asks for a check now, so that the server's own
 		// status tells of the outage at once, not at the next interval.
@@ -112,11 +126,15 @@ func (r *AuthorizationServerReconciler) newObject() authorizationServer {
 func (r *AuthorizationServerReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	obj := r.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.references.forget(req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return r.reconcileDelete(ctx, obj)
 	}
+	r.references.track(req.NamespacedName, referencedObjects(r.secretNamespace(obj), obj.ServerSpec()))
 	if err := r.ensureFinalizer(ctx, obj); err != nil {
 		return reconcile.Result{}, err
 	}

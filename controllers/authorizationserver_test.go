@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,38 @@ func TestServerReconcileStatusAndEvents(t *testing.T) {
 	}
 	if s := fmt.Sprint(got.Status); strings.Contains(s, "wrong-token") {
 		t.Errorf("status reveals the token: %s", s)
+	}
+}
+
+// TestReferencedObjects: the objects watched for a server are exactly those its check reads.
+func TestReferencedObjects(t *testing.T) {
+	secret := func(name string) referencedObject { return referencedObject{namespace: "ns", name: name} }
+	tests := []struct {
+		name string
+		spec v1alpha1.AuthorizationServerSpec
+		want []referencedObject
+	}{
+		{"no auth, no CA", v1alpha1.AuthorizationServerSpec{}, nil},
+		{"bearer token", v1alpha1.AuthorizationServerSpec{Auth: &v1alpha1.AdminAuth{
+			BearerToken: &v1alpha1.BearerTokenAuth{SecretKeyRef: v1alpha1.SecretKeySelector{Name: "tok", Key: "token"}}}},
+			[]referencedObject{secret("tok")}},
+		{"basic", v1alpha1.AuthorizationServerSpec{Auth: &v1alpha1.AdminAuth{
+			Basic: &v1alpha1.BasicAuth{SecretRef: v1alpha1.LocalObjectReference{Name: "basic"}}}},
+			[]referencedObject{secret("basic")}},
+		{"client certificate and CA from a Secret", v1alpha1.AuthorizationServerSpec{
+			Auth:     &v1alpha1.AdminAuth{ClientCertificate: &v1alpha1.ClientCertificateAuth{SecretRef: v1alpha1.LocalObjectReference{Name: "tls"}}},
+			CABundle: &v1alpha1.CABundleSource{SecretKeyRef: &v1alpha1.SecretKeySelector{Name: "ca", Key: "ca.crt"}}},
+			[]referencedObject{secret("tls"), secret("ca")}},
+		{"CA from a ConfigMap", v1alpha1.AuthorizationServerSpec{
+			CABundle: &v1alpha1.CABundleSource{ConfigMapKeyRef: &v1alpha1.ConfigMapKeySelector{Name: "ca", Key: "ca.crt"}}},
+			[]referencedObject{{configMap: true, namespace: "ns", name: "ca"}}},
+		{"inline CA", v1alpha1.AuthorizationServerSpec{CABundle: &v1alpha1.CABundleSource{Inline: "PEM"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := referencedObjects("ns", &tt.spec); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("referencedObjects = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

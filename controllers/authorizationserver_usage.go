@@ -57,6 +57,7 @@ func (r *AuthorizationServerReconciler) reconcileDelete(ctx context.Context, obj
 		return reconcile.Result{RequeueAfter: inUseRecheck}, r.patchStatus(ctx, original, obj)
 	}
 	r.Directory.remove(key)
+	r.references.forget(client.ObjectKeyFromObject(obj))
 	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
 	return reconcile.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))
