@@ -1,7 +1,8 @@
 // Command runlocal runs the operator on a throw-away local environment: etcd and
 // kube-apiserver (envtest), kube-controller-manager with only its garbage collector and
 // namespace controllers, Ory Hydra with an in-memory database, and a login and consent app for
-// local use only (internal/loginapp), all on loopback. Hydra listens on its usual ports 4444
+// local use only (internal/loginapp), and a second Hydra, "staging", whose admin API wants a
+// bearer token (for the guide's walkthrough of two authorization servers), all on loopback. Hydra listens on its usual ports 4444
 // (public, the issuer) and 4445 (admin) and the login app on 3000 when they are free, so the
 // URLs a consumer is configured with stay the same across restarts. It installs the CRDs,
 // applies config/samples/, streams the operator's log to the terminal, and on Ctrl-C (SIGINT),
@@ -152,7 +153,7 @@ func run(c config) error {
 	}
 	e := &localEnv{c: c, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig"), envFile: filepath.Join(dir, "env")}
 	defer e.stop()
-	for _, step := range []func(context.Context) error{e.reservePorts, e.startCluster, e.startHydra, e.startOperator} {
+	for _, step := range []func(context.Context) error{e.reservePorts, e.startCluster, e.startHydra, e.startStaging, e.writeEnvFile, e.startOperator} {
 		if err := step(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil // interrupted while starting: not a failure
@@ -178,6 +179,9 @@ type localEnv struct {
 	cp                          *testenv.ControlPlane
 	kcm                         *testenv.ControllerManager
 	hydra                       *testenv.Hydra
+	staging                     *testenv.Hydra
+	stagingAdminURL             string
+	stagingToken                string
 	op                          *testenv.Operator
 	loginDone                   chan error
 	kcmLogPath, operatorLogPath string
@@ -259,7 +263,7 @@ func (e *localEnv) startCluster(context.Context) error {
 }
 
 // startHydra starts Hydra with its login and consent URLs at the login app, then the login app
-// (which needs Hydra's admin URL), and writes the env file.
+// (which needs Hydra's admin URL).
 func (e *localEnv) startHydra(ctx context.Context) error {
 	say("starting Hydra")
 	hydraLog, err := e.logFile("hydra.log")
@@ -287,10 +291,7 @@ func (e *localEnv) startHydra(ctx context.Context) error {
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
 	})
-
-	envText := fmt.Sprintf("export KUBECONFIG=%s\nexport HYDRA_ADMIN_URL=%s\nexport HYDRA_PUBLIC_URL=%s\nexport ISSUER=%s\nexport LOGIN_APP_URL=%s\nexport PATH=%s:$PATH\n",
-		shellQuote(e.kubeconfig), e.hydra.AdminURL(), e.hydra.PublicURL(), shellQuote(e.issuer), e.loginURL, shellQuote(filepath.Dir(e.cp.KubectlPath)))
-	return os.WriteFile(e.envFile, []byte(envText), 0o644)
+	return nil
 }
 
 // startOperator starts the operator, applies the samples and waits for the sample's Secret.
@@ -405,7 +406,8 @@ The operator runs against a local kube-apiserver and Hydra.
 In another terminal:
 
   source %[1]s      # KUBECONFIG=%[2]s, HYDRA_ADMIN_URL, HYDRA_PUBLIC_URL,
-                         # ISSUER, LOGIN_APP_URL, kubectl on PATH
+                         # ISSUER, LOGIN_APP_URL, STAGING_* (a second Hydra, for the
+                         # user guide's "Two authorization servers"), kubectl on PATH
   kubectl get oauth2clients -A
   %[3]s -o jsonpath='{.data.client_id}' | base64 -d; echo
 

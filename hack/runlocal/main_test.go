@@ -1,8 +1,12 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -32,5 +36,37 @@ func TestListenFallsBackOnlyFromTheDefault(t *testing.T) {
 
 	if got, err := chosen.freePort("login-port", 0); err != nil || got == 0 {
 		t.Errorf("port 0: %d, %v; want a free port", got, err)
+	}
+}
+
+// TestBearerGateway: the staging admin API answers only with the token, and the token is not
+// passed on to Hydra.
+func TestBearerGateway(t *testing.T) {
+	var seen atomic.Value
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer backend.Close()
+	gateway, err := newBearerGateway(backend.URL, "right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		header string
+		want   int
+	}{{"", http.StatusUnauthorized}, {"Bearer wrong", http.StatusUnauthorized}, {"Basic right", http.StatusUnauthorized}, {"Bearer right", http.StatusOK}} {
+		req := httptest.NewRequest(http.MethodGet, "/admin/clients", nil)
+		if tt.header != "" {
+			req.Header.Set("Authorization", tt.header)
+		}
+		rec := httptest.NewRecorder()
+		gateway.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("Authorization %q: status %d, want %d", tt.header, rec.Code, tt.want)
+		}
+	}
+	if got := seen.Load(); got != "" {
+		t.Errorf("Hydra received Authorization %q, want none", got)
 	}
 }
