@@ -93,10 +93,11 @@ func (r *OAuth2ClientReconciler) deletionBlocked(obj *v1alpha1.OAuth2Client, pre
 	if entered(previous, reason, obj.Generation) {
 		r.event(obj, corev1.EventTypeWarning, reason, message+" (if the server is gone for good, set spec.deletionPolicy to Orphan)")
 	}
-	if waiting != nil {
-		return ctrl.Result{RequeueAfter: waiting.after}, nil
+	if waiting == nil {
+		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, err
+	// A wait is not a failure: retried after its delay, not with backoff.
+	return ctrl.Result{RequeueAfter: waiting.after}, nil
 }
 
 // deleteHydraClient deletes every client this resource may have registered and owns. The ID is

@@ -20,15 +20,6 @@ type DriftVerdicts interface {
 	MarkInSync(obj *v1alpha1.OAuth2Client)
 }
 
-// verdicts come from the configured scanner, or without one from a stand-in that knows nothing,
-// so that every pass reads Hydra.
-func (r *OAuth2ClientReconciler) verdicts() DriftVerdicts {
-	if r.Drift == nil {
-		return noDrift{}
-	}
-	return r.Drift
-}
-
 type noDrift struct{}
 
 func (noDrift) Verdict(*v1alpha1.OAuth2Client) drift.Verdict { return drift.Unknown }

@@ -63,7 +63,7 @@ func (s *ServerState) open() error {
 
 // MarkReachable records a successful health check: the server is up, and its circuit closes.
 func (s *ServerState) MarkReachable(ctx context.Context) {
-	s.observe(ctx, nil)
+	_ = s.observe(ctx, nil) // success: nothing to return
 }
 
 // NewServerState tracks the authorization server called name, with its metrics on

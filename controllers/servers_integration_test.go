@@ -264,7 +264,7 @@ func (s *twoServers) release(t *testing.T) {
 				key = client.ObjectKeyFromObject(s.b)
 			}
 			if err := k8s.Get(ctx, key, obj); !apierrors.IsNotFound(err) {
-				return fmt.Errorf("server %s still there (err %v)", key, err)
+				return fmt.Errorf("server %s still there (err %w)", key, err)
 			}
 		}
 		return nil

@@ -74,6 +74,33 @@ func TestAuthorizationServerRefIsImmutable(t *testing.T) {
 	}
 }
 
+// TestServerRefHasNoNamespace: an OAuth2Client can't name an AuthorizationServer of another
+// namespace. The reference has no namespace field, so kubectl (whose field validation is
+// Strict) is refused with "unknown field", and a client that skips validation has the field
+// pruned: the reference then means the server of the resource's own namespace.
+func TestServerRefHasNoNamespace(t *testing.T) {
+	ns := newNamespace(t, "crossns")
+	obj := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": v1alpha1.GroupVersion.String(), "kind": "OAuth2Client",
+		"metadata": map[string]interface{}{"namespace": ns, "name": "elsewhere"},
+		"spec": map[string]interface{}{
+			"grantTypes":             []interface{}{"client_credentials"},
+			"authorizationServerRef": map[string]interface{}{"kind": "AuthorizationServer", "name": "staging", "namespace": "other"},
+		},
+	}}
+	err := k8s.Create(context.Background(), obj.DeepCopy(), client.DryRunAll, client.FieldValidation("Strict"))
+	if err == nil || !strings.Contains(err.Error(), `unknown field "spec.authorizationServerRef.namespace"`) {
+		t.Fatalf("a reference with a namespace, strict field validation: %v, want an unknown-field error", err)
+	}
+	created := obj.DeepCopy()
+	if err := k8s.Create(context.Background(), created, client.DryRunAll, client.FieldValidation("Ignore")); err != nil {
+		t.Fatal(err)
+	}
+	if ref, _, _ := unstructured.NestedStringMap(created.Object, "spec", "authorizationServerRef"); ref["namespace"] != "" || len(ref) != 2 {
+		t.Fatalf("the stored reference is %v, want kind and name only", ref)
+	}
+}
+
 // TestClientIDIsImmutable checks the transition rule: clientID can't be changed, added or removed.
 func TestClientIDIsImmutable(t *testing.T) {
 	ns := newNamespace(t, "immutable")
