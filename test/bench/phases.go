@@ -67,6 +67,7 @@ func (b *bench) runPhases(ctx context.Context) error {
 		{"idle with default flags", b.idleDefault},
 		{"restart with unrelated Secrets", b.restartWithSecrets},
 		{"delete", b.deleteAll},
+		{"server isolation", b.serverIsolation},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {

@@ -27,6 +27,7 @@ type Results struct {
 	RestartWithSecrets      *OperatorRun       `json:"restart_with_unrelated_secrets,omitempty"`
 	Delete                  PhaseResult        `json:"delete"`
 	Memory                  MemoryResult       `json:"memory"`
+	Isolation               *IsolationResult   `json:"server_isolation,omitempty"`
 	Targets                 []Target           `json:"targets"`
 	// Error is set when the run did not finish; the figures before it are still valid.
 	Error string `json:"error,omitempty"`
@@ -200,6 +201,9 @@ func (b *bench) evaluateTargets() {
 	add("memory: VmHWM with / without unrelated Secrets (restart)", "<= 1.2", fmt.Sprintf("%.2f", r.Memory.Ratio), r.Memory.Ratio <= 1.2, r.Memory.Ratio > 0)
 	worst := max(r.Memory.Converge.VMHWMKB, r.Memory.Restart.VMHWMKB, r.Memory.RestartWithSecrets.VMHWMKB)
 	add("memory: largest VmHWM at N=10000", "< 150 MiB", mib(worst), worst < 150*1024, r.N >= 10000 && worst > 0)
+	if i := r.Isolation; i != nil {
+		add("server isolation: B with A hanging / with A answering", "<= 1.10", fmt.Sprintf("%.2f", i.Ratio), i.Ratio <= 1.10, true)
+	}
 	r.Targets = t
 }
 
@@ -367,6 +371,11 @@ func (b *bench) markdown() string {
 		w("| delete | Hydra requests per client | %s |", countsText(d.Hydra, n))
 		w("| delete | API requests per client | %s |", apiText(d.API, n))
 		w("| delete | CPU seconds | %s |", cpuText(d.CPU, r.Machine.NProc))
+	}
+	if i := r.Isolation; i != nil {
+		w("| server isolation | %d clients of server B Ready, with %d new clients of server A (timeout %s) alongside: A answering; A hanging | %.2f s; %.2f s |",
+			i.Clients, i.Clients, i.ATimeout, i.BaselineSeconds, i.HangingSeconds)
+		w("| server isolation | B with A hanging / B with A answering | **%.2f** |", i.Ratio)
 	}
 	for _, m := range []Memory{r.Memory.Converge, r.Memory.Restart, r.Memory.RestartWithSecrets} {
 		if m.VMHWMKB > 0 {

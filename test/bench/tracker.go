@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,11 +218,18 @@ func (p progress) String() string {
 	return s
 }
 
-func (t *tracker) progress() progress {
+func (t *tracker) progress() progress { return t.progressOf("") }
+
+// progressOf is the progress of the resources whose namespace/name starts with prefix.
+func (t *tracker) progressOf(prefix string) progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p := progress{Present: len(t.objs), NotDone: map[string]int{}}
-	for _, e := range t.objs {
+	p := progress{NotDone: map[string]int{}}
+	for k, e := range t.objs {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		p.Present++
 		if !e.doneSince.IsZero() {
 			p.Done++
 			if e.doneSince.After(p.LastDone) {

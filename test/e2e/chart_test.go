@@ -536,12 +536,27 @@ func managerRBACProblems(t *testing.T, objs []unstructured.Unstructured, d *apps
 		convert(t, o, &r)
 		clusterRoles[r.Name] = r
 	}
+	// The cluster identity role (get on namespace kube-system alone) is bound in every mode and
+	// checked on its own below: config/rbac/cluster_identity_role.yaml's rules, nothing more.
+	identity := configRules(t, "cluster_identity_role.yaml")
+	identityBound := false
 	for _, o := range objectsOfKind(objs, "ClusterRoleBinding") {
 		var b rbacv1.ClusterRoleBinding
 		convert(t, o, &b)
-		if bindsSA(b.Subjects) {
-			grants[""] = append(grants[""], clusterRoles[b.RoleRef.Name].Rules)
+		if !bindsSA(b.Subjects) {
+			continue
 		}
+		if rules := clusterRoles[b.RoleRef.Name].Rules; strings.HasSuffix(b.RoleRef.Name, "-cluster-identity-role") {
+			identityBound = true
+			if !reflect.DeepEqual(rules, identity) {
+				problems = append(problems, fmt.Sprintf("the cluster identity role grants %v, not config/rbac/cluster_identity_role.yaml's %v", rules, identity))
+			}
+		} else {
+			grants[""] = append(grants[""], rules)
+		}
+	}
+	if !identityBound && !slices.ContainsFunc(manager(d).Args, func(a string) bool { return strings.HasPrefix(a, "--cluster-name=") }) {
+		problems = append(problems, "without --cluster-name the operator reads namespace kube-system, but no cluster identity role is bound to it")
 	}
 	roles := map[string]rbacv1.Role{}
 	for _, o := range objectsOfKind(objs, "Role") {
