@@ -196,6 +196,13 @@ func (b *bench) startOperator(ctx context.Context, syncPeriod time.Duration, lab
 	}
 	b.op, b.metrics = op, "http://"+addr+"/metrics"
 	run.ReadySeconds = time.Since(start).Seconds()
+	// /readyz can answer before the metrics server listens: the two start side by side.
+	if err := b.waitUntil(ctx, label+": metrics", 30*time.Second, pollInterval, func() string { return b.metrics }, func() (bool, error) {
+		_, err := scrapeMetrics(ctx, b.metrics)
+		return err == nil, nil
+	}); err != nil {
+		return nil, err
+	}
 	logf("%s: operator pid %d ready after %.1fs (%v)", label, op.Pid(), run.ReadySeconds, args)
 	return run, nil
 }
