@@ -68,6 +68,10 @@ type AuthorizationServerReconciler struct {
 	// when only health is checked.
 	Directory *ServerDirectory
 
+	// UsageUncached lists the OAuth2Clients that refer to a server being deleted from the API
+	// server instead of the cache: a shard's cache holds only the shard's OAuth2Clients.
+	UsageUncached bool
+
 	// references watches the Secrets and ConfigMaps the servers reference; set up by
 	// SetupWithManager, nil in the fast tier.
 	references *referenceWatcher

@@ -41,14 +41,14 @@ func (r *AuthorizationServerReconciler) reconcileDelete(ctx context.Context, obj
 		return reconcile.Result{}, nil
 	}
 	key := keyOfServer(obj)
-	list := &v1alpha1.OAuth2ClientList{}
-	if err := r.List(ctx, list, client.MatchingFields{serverIndex: key.String()}); err != nil {
+	users, err := r.clientsOf(ctx, key)
+	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if n := len(list.Items); n > 0 {
+	if n := len(users); n > 0 {
 		original := obj.DeepCopyObject().(authorizationServer)
 		message := fmt.Sprintf("Being deleted: %d OAuth2Client(s) still refer to this server, such as %s/%s; it goes once they are deleted",
-			n, list.Items[0].Namespace, list.Items[0].Name)
+			n, users[0].Namespace, users[0].Name)
 		status := obj.ServerStatus()
 		previous := meta.FindStatusCondition(status.Conditions, v1alpha1.ConditionReady)
 		if previous == nil || previous.Reason != v1alpha1.ReasonInUse {
@@ -61,6 +61,27 @@ func (r *AuthorizationServerReconciler) reconcileDelete(ctx context.Context, obj
 	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
 	return reconcile.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+}
+
+// clientsOf lists the OAuth2Clients that refer to the server of key: from the cache's index,
+// or, with UsageUncached (a shard), from the API server, in the server's namespace for an
+// AuthorizationServer.
+func (r *AuthorizationServerReconciler) clientsOf(ctx context.Context, key serverKey) ([]v1alpha1.OAuth2Client, error) {
+	list := &v1alpha1.OAuth2ClientList{}
+	if !r.UsageUncached {
+		err := r.List(ctx, list, client.MatchingFields{serverIndex: key.String()})
+		return list.Items, err
+	}
+	if err := r.APIReader.List(ctx, list, client.InNamespace(key.namespace)); err != nil {
+		return nil, err
+	}
+	var users []v1alpha1.OAuth2Client
+	for _, obj := range list.Items {
+		if ref, ok := referencedServer(&obj); ok && ref == key {
+			users = append(users, obj)
+		}
+	}
+	return users, nil
 }
 
 // endpoints are the public URLs of the server at publicURL, for the Secrets of its clients:

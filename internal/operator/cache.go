@@ -12,12 +12,16 @@ import (
 
 // cacheOptions caches only the Secrets the operator manages (selected by label), so memory does
 // not grow with the Secrets of the rest of the cluster, and limits every cache to the watched
-// namespaces when there is a list.
-func cacheOptions(watchNamespaces []string) cache.Options {
+// namespaces when there is a list. A shard (non-nil selector) caches, and so reconciles, only
+// the OAuth2Clients its selector matches.
+func cacheOptions(watchNamespaces []string, shard labels.Selector) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
 	opts := cache.Options{
 		ByObject:         map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: managed}},
 		DefaultTransform: slimForCache,
+	}
+	if shard != nil {
+		opts.ByObject[&v1alpha1.OAuth2Client{}] = cache.ByObject{Label: shard}
 	}
 	if len(watchNamespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}

@@ -23,7 +23,7 @@ func TestCacheOptions(t *testing.T) {
 		{[]string{"team-a"}, []string{"team-a"}},
 		{[]string{"team-a", "team-b"}, []string{"team-a", "team-b"}},
 	} {
-		opts := cacheOptions(tc.watch)
+		opts := cacheOptions(tc.watch, nil)
 		got := slices.Sorted(maps.Keys(opts.DefaultNamespaces))
 		if !slices.Equal(got, tc.want) || (opts.DefaultNamespaces == nil) != (tc.want == nil) {
 			t.Errorf("--watch-namespaces=%v: the cache watches %v, want %v (nil: all)", tc.watch, got, tc.want)

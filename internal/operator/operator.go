@@ -64,6 +64,7 @@ type Options struct {
 	OperatorNamespace       string        // --operator-namespace
 	FingerprintKeySecret    string        // --fingerprint-key-secret
 	ClusterName             string        // --cluster-name; empty: kube-system's UID
+	WatchLabelSelector      string        // --watch-label-selector; empty: every OAuth2Client
 
 	// StartupGrace is how long a started operator waits for the first drift scan before it
 	// reads Ready clients one by one; a minute in cmd/.
@@ -131,6 +132,9 @@ func (o Options) Validate() error {
 	if o.HydraAdminURL == "" {
 		return errors.New("--hydra-admin-url (or HYDRA_ADMIN_URL) is required")
 	}
+	if _, err := shardSelector(o.WatchLabelSelector); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -186,7 +190,8 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	electionConfig.Wrap(fence.observe)
 	restConfig.Wrap(fence.guard)
 
-	cacheOpts := cacheOptions(o.WatchNamespaces)
+	shard, _ := shardSelector(o.WatchLabelSelector) // checked by Validate
+	cacheOpts := cacheOptions(o.WatchNamespaces, shard)
 	if o.EditCache != nil {
 		o.EditCache(&cacheOpts)
 	}
@@ -197,7 +202,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		HealthProbeBindAddress:        o.ProbeAddr,
 		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElect,
-		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionID:              leaderElectionID(shard),
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		LeaderElectionConfig:          electionConfig,
@@ -274,7 +279,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 // Start runs the operator until ctx ends.
 func (op *Operator) Start(ctx context.Context) error {
 	ctrl.Log.WithName("setup").Info("Starting operator", "hydraAdminURL", hydra.RedactURL(op.opts.HydraAdminURL), "clusterName", op.clusterName,
-		"watchNamespaces", strings.Join(op.opts.WatchNamespaces, ","), "syncPeriod", op.opts.SyncPeriod.String(),
+		"watchNamespaces", strings.Join(op.opts.WatchNamespaces, ","), "watchLabelSelector", op.opts.WatchLabelSelector, "syncPeriod", op.opts.SyncPeriod.String(),
 		"driftInterval", op.opts.DriftScanInterval().String(), "hydraListPageSize", op.opts.HydraPageSize)
 	return op.mgr.Start(ctx)
 }

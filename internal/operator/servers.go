@@ -44,6 +44,9 @@ func setupServerHealth(mgr ctrl.Manager, o Options, kinds map[v1alpha1.Authoriza
 			Recorder: mgr.GetEventRecorder("oauth2-client-operator"),
 			Cluster:  kind == v1alpha1.AuthorizationServerKindCluster, OperatorNamespace: operatorNamespace(o),
 			CheckInterval: o.ServerCheckInterval, Directory: directory,
+			// A shard caches only its own OAuth2Clients: whether a server is still in use is
+			// asked of the API server, across every shard.
+			UsageUncached: o.WatchLabelSelector != "",
 		}
 		if err := r.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the %s controller: %w", kind, err)

@@ -107,8 +107,10 @@ type auditEvent struct {
 		Username string `json:"username"`
 	} `json:"user"`
 	ObjectRef *struct {
-		Resource string `json:"resource"`
-		APIGroup string `json:"apiGroup"`
+		Resource  string `json:"resource"`
+		APIGroup  string `json:"apiGroup"`
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
 	} `json:"objectRef"`
 	ResponseStatus *struct {
 		Code int `json:"code"`
@@ -140,6 +142,43 @@ func (c *controlPlane) apiWrites(user string, since time.Time) ([]string, error)
 		out = append(out, fmt.Sprintf("%s %s.%s at %s", ev.Verb, ev.ObjectRef.Resource, ev.ObjectRef.APIGroup, ev.RequestReceived.Format(time.RFC3339Nano)))
 	}
 	return out, sc.Err()
+}
+
+// objectWriters maps each object of resource (such as "oauth2clients") to the users whose writes
+// to it (2xx, subresources included) the API server carried out, by "namespace/name".
+func (c *controlPlane) objectWriters(resource string) (map[string]map[string]int, error) {
+	f, err := os.Open(c.auditLog)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	out := map[string]map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev auditEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		if ev.ObjectRef == nil || ev.ObjectRef.Resource != resource || ev.ObjectRef.Name == "" || ev.ResponseStatus == nil ||
+			ev.ResponseStatus.Code >= 300 || !isWriteVerb(ev.Verb) {
+			continue
+		}
+		key := ev.ObjectRef.Namespace + "/" + ev.ObjectRef.Name
+		if out[key] == nil {
+			out[key] = map[string]int{}
+		}
+		out[key][ev.User.Username]++
+	}
+	return out, sc.Err()
+}
+
+func isWriteVerb(verb string) bool {
+	switch verb {
+	case "create", "update", "patch", "delete":
+		return true
+	}
+	return false
 }
 
 // stopAPIServer stops kube-apiserver (SIGTERM, as a rolling update would) and waits for it to
