@@ -253,3 +253,45 @@ func TestReferencedObjects(t *testing.T) {
 		})
 	}
 }
+
+// TestShardedServerUsage: a shard's cache holds only its own OAuth2Clients, so a sharded
+// operator asks the API server whether a server being deleted is still in use; a client of
+// another shard keeps the server (InUse) until it is gone.
+func TestShardedServerUsage(t *testing.T) {
+	now := metav1.Now()
+	server := &v1alpha1.AuthorizationServer{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", Generation: 1,
+		DeletionTimestamp: &now, Finalizers: []string{v1alpha1.FinalizerName}}}
+	other := &v1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other-shard", Labels: map[string]string{"oauth2.clientoperator.dev/shard": "two"}},
+		Spec: v1alpha1.OAuth2ClientSpec{AuthorizationServerRef: &v1alpha1.AuthorizationServerReference{Kind: v1alpha1.AuthorizationServerKindNamespaced, Name: "s"}}}
+	unrelated := &v1alpha1.OAuth2Client{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "default-server"}}
+	shardCache := fake.NewClientBuilder().WithScheme(fastScheme).WithObjects(server).WithStatusSubresource(&v1alpha1.AuthorizationServer{}).
+		WithIndex(&v1alpha1.OAuth2Client{}, serverIndex, func(o client.Object) []string {
+			if key, ok := referencedServer(o.(*v1alpha1.OAuth2Client)); ok {
+				return []string{key.String()}
+			}
+			return nil
+		}).Build()
+	apiServer := fake.NewClientBuilder().WithScheme(fastScheme).WithObjects(other, unrelated).Build()
+	r := &AuthorizationServerReconciler{Client: shardCache, APIReader: apiServer, UsageUncached: true}
+	pass := func() *v1alpha1.AuthorizationServer {
+		t.Helper()
+		if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: client.ObjectKeyFromObject(server)}); err != nil {
+			t.Fatal(err)
+		}
+		got := &v1alpha1.AuthorizationServer{}
+		if err := shardCache.Get(context.Background(), client.ObjectKeyFromObject(server), got); err != nil {
+			return nil // the finalizer went, and the fake deleted the server
+		}
+		return got
+	}
+	got := pass()
+	if got == nil || meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionReady).Reason != v1alpha1.ReasonInUse {
+		t.Fatalf("with another shard's client referring to it, the server is %+v; want it kept, InUse", got)
+	}
+	if err := apiServer.Delete(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	if got := pass(); got != nil {
+		t.Fatalf("no client refers to the server, yet it is kept: finalizers %v", got.Finalizers)
+	}
+}

@@ -213,6 +213,9 @@ func (d *ServerDirectory) configure(key serverKey, opts hydra.Options, publicURL
 
 // remove forgets the server of key: its scanner stops and its metrics go.
 func (d *ServerDirectory) remove(key serverKey) {
+	if d == nil {
+		return
+	}
 	d.mu.Lock()
 	e := d.entries[key]
 	delete(d.entries, key)
