@@ -60,7 +60,7 @@ var chartRows = []chartRow{
 		wantArgs(t, d, "--leader-elect", "--hydra-admin-url=http://hydra-admin.hydra.svc:4445",
 			"--hydra-public-url=http://hydra-public.hydra.svc:4444", "--sync-period=10m", "--metrics-bind-address=:8080",
 			"--adoption-namespaces=*", "--fingerprint-key-secret=oauth2-client-operator-fingerprint-key")
-		noArgWithPrefix(t, d, "--watch-namespaces", "--hydra-admin-token-file", "--client-id-namespaces", "--drift-interval")
+		noArgWithPrefix(t, d, "--watch-namespaces", "--hydra-admin-token-file", "--client-id-namespaces", "--drift-interval", "--watch-label-selector")
 		for _, kind := range []string{"PodDisruptionBudget", "ServiceMonitor", "NetworkPolicy"} {
 			if n := len(objectsOfKind(objs, kind)); n != 0 {
 				t.Errorf("default values render %d %s, want none", n, kind)
@@ -217,6 +217,10 @@ extraArgs: [--hydra-list-page-size=200]
 			if ingress, found, _ := unstructured.NestedSlice(np[0].Object, "spec", "ingress"); !found || len(ingress) != 0 {
 				t.Errorf("with metrics off the NetworkPolicy should admit nothing, has ingress %v", ingress)
 			}
+		}},
+	{name: "a shard", release: "shard1", values: "watchLabelSelector: oauth2.clientoperator.dev/shard=shard1\nrbac:\n  userRoles: false\n",
+		check: func(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Deployment) {
+			wantArgs(t, d, "--watch-label-selector=oauth2.clientoperator.dev/shard=shard1")
 		}},
 	{name: "another release name without user roles", release: "auth", values: "rbac:\n  userRoles: false\n",
 		check: func(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Deployment) {
