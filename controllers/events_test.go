@@ -114,3 +114,34 @@ func TestLongMessagesAreCutToWhatTheAPIAccepts(t *testing.T) {
 		t.Fatalf("condition message of %d bytes (valid UTF-8: %t)", len(msg), utf8.ValidString(msg))
 	}
 }
+
+// TestQuietSuccess: --success-events=false leaves out only the Normal Events of routine
+// success; warnings, waits and the Events of repairs and takeovers are still recorded.
+func TestQuietSuccess(t *testing.T) {
+	for _, quiet := range []bool{false, true} {
+		rec := events.NewFakeRecorder(20)
+		r := &OAuth2ClientReconciler{Recorder: rec, QuietSuccess: quiet}
+		obj := serviceClient("ns", "svc")
+		sent := []string{"Normal Created", "Normal Updated", "Normal Deleted", "Normal DriftRepaired", "Normal Recreated",
+			"Normal Adopted", "Normal SecretNotFound", "Warning HydraRejected", "Warning Created"}
+		for _, e := range sent {
+			typ, reason, _ := strings.Cut(e, " ")
+			r.event(obj, typ, reason, "message")
+		}
+		close(rec.Events)
+		var got []string
+		for e := range rec.Events {
+			fields := strings.Fields(e)
+			got = append(got, fields[0]+" "+fields[1])
+		}
+		want := sent
+		if quiet {
+			want = slices.DeleteFunc(slices.Clone(sent), func(e string) bool {
+				return e == "Normal Created" || e == "Normal Updated" || e == "Normal Deleted"
+			})
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("QuietSuccess %v: events %q, want %q", quiet, got, want)
+		}
+	}
+}

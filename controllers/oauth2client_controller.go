@@ -57,6 +57,10 @@ type OAuth2ClientReconciler struct {
 	// sees the server's state change records it as an Event.
 	Hydra    hydra.Client
 	Recorder events.EventRecorder
+	// QuietSuccess leaves out the Normal Events of routine success (Created, Updated,
+	// Deleted): one API request less per change, for clusters where the status and the
+	// operator's log are enough. Warnings and the Events of repairs and takeovers stay.
+	QuietSuccess bool
 	// SyncPeriod is how often a Ready resource has a pass again (with ±10% jitter) when nothing
 	// watched tells of a change: with Drift set, only a resource with a provided Secret (to see
 	// its rotation) and a ClientIDConflict; without, every Ready resource. The drift scanner
@@ -360,10 +364,17 @@ func (r *OAuth2ClientReconciler) patchStatus(ctx context.Context, original, obj 
 }
 
 func (r *OAuth2ClientReconciler) event(obj *v1alpha1.OAuth2Client, eventType, reason, message string) {
+	if r.QuietSuccess && eventType == corev1.EventTypeNormal && routineSuccess[reason] {
+		return
+	}
 	if r.Recorder != nil {
 		r.Recorder.Eventf(obj, nil, eventType, reason, "Reconcile", "%s", truncate(message, maxEventMessage))
 	}
 }
+
+// routineSuccess are the reasons of the Normal Events that --success-events=false leaves out:
+// the expected outcome of a change, which status and the log record too.
+var routineSuccess = map[string]bool{"Created": true, "Updated": true, "Deleted": true}
 
 // maxEventMessage is the longest note the API server accepts in an events.k8s.io Event (1 kB);
 // a longer one is refused, and the refusal would be logged with the whole message in it.

@@ -65,6 +65,7 @@ type Options struct {
 	FingerprintKeySecret    string        // --fingerprint-key-secret
 	ClusterName             string        // --cluster-name; empty: kube-system's UID
 	WatchLabelSelector      string        // --watch-label-selector; empty: every OAuth2Client
+	SuccessEvents           bool          // --success-events
 
 	// StartupGrace is how long a started operator waits for the first drift scan before it
 	// reads Ready clients one by one; a minute in cmd/.
@@ -109,6 +110,7 @@ func DefaultOptions() Options {
 		KubeBurst:            400,
 		FingerprintKeySecret: "oauth2-client-operator-fingerprint-key",
 		StartupGrace:         time.Minute,
+		SuccessEvents:        true,
 	}
 }
 
@@ -247,6 +249,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		Scheme:                  mgr.GetScheme(),
 		Hydra:                   hydraClient,
 		Recorder:                mgr.GetEventRecorder("oauth2-client-operator"),
+		QuietSuccess:            !o.SuccessEvents,
 		SyncPeriod:              o.SyncPeriod,
 		Endpoints:               publicEndpoints(ctx, o.HydraPublicURL, hydra.Options{Timeout: o.HydraTimeout, CAFile: o.HydraCAFile, Log: hydraLog()}),
 		Policy:                  controllers.NamespacePolicy{ClientIDRules: o.ClientIDRules, AdoptionNamespaces: o.AdoptionNamespaces},

@@ -69,6 +69,15 @@ var chartRows = []chartRow{
 		if len(objectsOfKind(objs, "Service")) != 1 {
 			t.Error("default values render no metrics Service")
 		}
+		// The API server of the tests serves MutatingAdmissionPolicy (1.36+), so the policy and
+		// its binding are rendered, and the binding names the policy.
+		policies, bindings := objectsOfKind(objs, "MutatingAdmissionPolicy"), objectsOfKind(objs, "MutatingAdmissionPolicyBinding")
+		if len(policies) != 1 || len(bindings) != 1 {
+			t.Fatalf("default values render %d MutatingAdmissionPolicy and %d bindings, want one each", len(policies), len(bindings))
+		}
+		if name, _, _ := unstructured.NestedString(bindings[0].Object, "spec", "policyName"); name != policies[0].GetName() {
+			t.Errorf("the binding names policy %q, not the chart's %q", name, policies[0].GetName())
+		}
 	}},
 	{name: "two replicas with a PodDisruptionBudget", values: "replicaCount: 2\npodDisruptionBudget:\n  enabled: true\n",
 		check: func(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Deployment) {
@@ -218,9 +227,12 @@ extraArgs: [--hydra-list-page-size=200]
 				t.Errorf("with metrics off the NetworkPolicy should admit nothing, has ingress %v", ingress)
 			}
 		}},
-	{name: "a shard", release: "shard1", values: "watchLabelSelector: oauth2.clientoperator.dev/shard=shard1\nrbac:\n  userRoles: false\n",
+	{name: "a shard", release: "shard1", values: "watchLabelSelector: oauth2.clientoperator.dev/shard=shard1\nrbac:\n  userRoles: false\nfinalizerPolicy:\n  enabled: false\n",
 		check: func(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Deployment) {
 			wantArgs(t, d, "--watch-label-selector=oauth2.clientoperator.dev/shard=shard1")
+			if n := len(objectsOfKind(objs, "MutatingAdmissionPolicy")); n != 0 {
+				t.Errorf("finalizerPolicy.enabled false still renders %d MutatingAdmissionPolicy", n)
+			}
 		}},
 	{name: "another release name without user roles", release: "auth", values: "rbac:\n  userRoles: false\n",
 		check: func(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Deployment) {
