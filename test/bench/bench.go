@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -98,6 +101,12 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 	restCfg.UserAgent = harnessUserAgent
 	if b.k8s, err = client.New(restCfg, client.Options{Scheme: b.scheme}); err != nil {
 		return b, err
+	}
+	if cfg.finalizerPolicy {
+		if err := installManifests(ctx, b.k8s, filepath.Join(root, "config", "admission", "finalizer_policy.yaml")); err != nil {
+			return b, fmt.Errorf("installing the finalizer policy: %w", err)
+		}
+		logf("installed config/admission's finalizer policy")
 	}
 	if dc, err := discovery.NewDiscoveryClientForConfig(restCfg); err == nil {
 		if v, err := dc.ServerVersion(); err == nil {
@@ -364,4 +373,27 @@ func retryable(err error) bool {
 		return false
 	}
 	return true
+}
+
+// installManifests creates the objects of a multi-document YAML file.
+func installManifests(ctx context.Context, c client.Client, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := c.Create(ctx, obj); err != nil {
+			return err
+		}
+	}
 }

@@ -49,6 +49,7 @@ type config struct {
 	operatorArgs      string
 	logDir            string
 	skipRaw           bool
+	finalizerPolicy   bool
 }
 
 func parseFlags() config {
@@ -71,6 +72,7 @@ func parseFlags() config {
 	flag.StringVar(&c.operatorArgs, "operator-args", "", "extra operator flags, space-separated (such as --kube-api-qps=200)")
 	flag.StringVar(&c.logDir, "log-dir", "", "folder for the logs of the operator, Hydra and the control plane; default test/bench/results/bench-<n>-logs")
 	flag.BoolVar(&c.skipRaw, "skip-raw", false, "skip the raw path (development only)")
+	flag.BoolVar(&c.finalizerPolicy, "finalizer-policy", true, "install config/admission's MutatingAdmissionPolicy, which adds the finalizer at creation, as config/default and the chart do")
 	flag.Parse()
 	if c.rawWorkers == 0 {
 		c.rawWorkers = reconcileWorkers(c.operatorArgs)

@@ -47,6 +47,7 @@ type Settings struct {
 	UnrelatedSecretBytes   int      `json:"unrelated_secret_bytes"`
 	Hydra                  string   `json:"hydra"`
 	HydraPageSizeForChecks int      `json:"hydra_page_size_for_checks"`
+	FinalizerPolicy        bool     `json:"finalizer_policy"`
 }
 
 // RawResult is the raw path: the harness creating Secrets and Hydra clients itself.
@@ -156,7 +157,7 @@ func (b *bench) evaluateTargets() {
 		OperatorArgs: r.Settings.OperatorArgs, SyncPeriod: b.cfg.syncPeriod.String(), RestartSyncPeriod: b.cfg.restartSyncPeriod.String(),
 		IdleWindow: b.cfg.idleWindow.String(), Namespaces: b.cfg.namespaces, CreateWorkers: b.cfg.createWorkers, RawWorkers: b.cfg.rawWorkers,
 		UnrelatedSecrets: b.cfg.unrelatedSecrets, UnrelatedNamespaces: b.cfg.unrelatedNS, UnrelatedSecretBytes: b.cfg.unrelatedBytes,
-		Hydra: "memory DSN, default PBKDF2 hashing", HydraPageSizeForChecks: pageSize,
+		Hydra: "memory DSN, default PBKDF2 hashing", HydraPageSizeForChecks: pageSize, FinalizerPolicy: b.cfg.finalizerPolicy,
 	}
 	pages := ceilDiv(r.N, 500) + few
 	var t []Target
@@ -307,8 +308,8 @@ func (b *bench) markdown() string {
 		r.Versions.HarnessGo, r.Versions.Hydra, r.Settings.Hydra, r.Versions.Kubernetes)
 	w("- Operator flags (besides kubeconfig, Hydra URLs, probes): `%s`; after the restarts `--sync-period=%s --drift-interval=%[2]s`; in the idle phase with default flags neither",
 		displayArgs(r.Settings.OperatorArgs), r.Settings.RestartSyncPeriod)
-	w("- Harness: %d namespaces, %d workers creating/patching/deleting, raw path on %d workers; idle window %s",
-		r.Settings.Namespaces, r.Settings.CreateWorkers, r.Settings.RawWorkers, r.Settings.IdleWindow)
+	w("- Harness: %d namespaces, %d workers creating/patching/deleting, raw path on %d workers; idle window %s; finalizer policy installed: %v",
+		r.Settings.Namespaces, r.Settings.CreateWorkers, r.Settings.RawWorkers, r.Settings.IdleWindow, r.Settings.FinalizerPolicy)
 	if r.Error != "" {
 		w("- **Run incomplete:** %s", r.Error)
 	}
