@@ -49,6 +49,7 @@ type faultProxy struct {
 	release     chan struct{} // closed when a hang ends
 	reads       int
 	writeTimes  []time.Time // arrival of each write (POST, PUT, PATCH, DELETE)
+	okWrites    int         // writes Hydra answered with 2xx
 	abandoned   int         // requests whose caller gave up while held or delayed
 	inflight    int
 	maxInflight int
@@ -156,19 +157,40 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case lateAnswer:
 		r = r.WithContext(context.WithValue(r.Context(), delayKey{}, delay))
 	}
-	p.rp.ServeHTTP(w, r)
+	if !clientAPI || !isWrite(r.Method) {
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	p.rp.ServeHTTP(rec, r)
+	if rec.status < 300 {
+		p.count(func() { p.okWrites++ })
+	}
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // proxyCounts is a snapshot of what a proxy has seen.
 type proxyCounts struct {
 	Reads, Writes, Abandoned, MaxInflight int
+	// OKWrites are the writes Hydra carried out (2xx); Writes counts every attempt.
+	OKWrites int
 	FirstWrite, LastWrite                 time.Time
 }
 
 func (p *faultProxy) counts() proxyCounts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := proxyCounts{Reads: p.reads, Writes: len(p.writeTimes), Abandoned: p.abandoned, MaxInflight: p.maxInflight}
+	c := proxyCounts{Reads: p.reads, Writes: len(p.writeTimes), OKWrites: p.okWrites, Abandoned: p.abandoned, MaxInflight: p.maxInflight}
 	if len(p.writeTimes) > 0 {
 		c.FirstWrite, c.LastWrite = p.writeTimes[0], p.writeTimes[len(p.writeTimes)-1]
 	}
