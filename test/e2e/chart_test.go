@@ -472,8 +472,9 @@ func renderChart(ch *chart.Chart, releaseName, values string, kube *common.KubeV
 	install.IncludeCRDs = true
 	install.KubeVersion = kube
 	// Offered as the cluster's, as a cluster with the Prometheus Operator would; the chart does
-	// not need it, but must not depend on its absence either.
-	install.APIVersions = common.VersionSet{"monitoring.coreos.com/v1"}
+	// not need it, but must not depend on its absence either. MutatingAdmissionPolicy, as
+	// `helm install` learns from the tests' API server (1.36+), which serves it.
+	install.APIVersions = common.VersionSet{"monitoring.coreos.com/v1", "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy"}
 	r, err := install.Run(ch, vals)
 	if err != nil {
 		return "", err
@@ -519,7 +520,7 @@ func chartProblems(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Dep
 	}
 	for _, o := range objs {
 		switch o.GetKind() {
-		case "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding":
+		case "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding":
 		default:
 			if o.GetNamespace() == "" {
 				problems = append(problems, fmt.Sprintf("%s %s has no namespace: `kubectl apply` would put it in the current one", o.GetKind(), o.GetName()))
