@@ -102,16 +102,8 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 	if b.k8s, err = client.New(restCfg, client.Options{Scheme: b.scheme}); err != nil {
 		return b, err
 	}
-	if cfg.finalizerPolicy {
-		if err := installManifests(ctx, b.k8s, filepath.Join(root, "config", "admission", "finalizer_policy.yaml")); err != nil {
-			return b, fmt.Errorf("installing the finalizer policy: %w", err)
-		}
-		logf("installed config/admission's finalizer policy")
-	}
-	if dc, err := discovery.NewDiscoveryClientForConfig(restCfg); err == nil {
-		if v, err := dc.ServerVersion(); err == nil {
-			b.res.Versions.Kubernetes = v.GitVersion
-		}
+	if err := b.prepareCluster(ctx, root, restCfg); err != nil {
+		return b, err
 	}
 
 	hydraLog, err := openLog(b.logDir, "hydra.log")
@@ -396,4 +388,21 @@ func installManifests(ctx context.Context, c client.Client, path string) error {
 			return err
 		}
 	}
+}
+
+// prepareCluster installs what the install bundle adds besides the CRDs (the finalizer policy,
+// unless -finalizer-policy=false) and records the API server's version.
+func (b *bench) prepareCluster(ctx context.Context, root string, restCfg *rest.Config) error {
+	if b.cfg.finalizerPolicy {
+		if err := installManifests(ctx, b.k8s, filepath.Join(root, "config", "admission", "finalizer_policy.yaml")); err != nil {
+			return fmt.Errorf("installing the finalizer policy: %w", err)
+		}
+		logf("installed config/admission's finalizer policy")
+	}
+	if dc, err := discovery.NewDiscoveryClientForConfig(restCfg); err == nil {
+		if v, err := dc.ServerVersion(); err == nil {
+			b.res.Versions.Kubernetes = v.GitVersion
+		}
+	}
+	return nil
 }

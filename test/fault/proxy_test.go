@@ -183,8 +183,8 @@ func (s *statusWriter) WriteHeader(code int) {
 type proxyCounts struct {
 	Reads, Writes, Abandoned, MaxInflight int
 	// OKWrites are the writes Hydra carried out (2xx); Writes counts every attempt.
-	OKWrites int
-	FirstWrite, LastWrite                 time.Time
+	OKWrites              int
+	FirstWrite, LastWrite time.Time
 }
 
 func (p *faultProxy) counts() proxyCounts {
