@@ -137,6 +137,16 @@ var chartRows = []chartRow{
 		}},
 	{name: "namespaced mode", values: "watchNamespaces: [chart-apps, chart-shop]\n",
 		check: func(t *testing.T, objs []unstructured.Unstructured, d *appsv1.Deployment) {
+			// The finalizer policy reaches only the watched namespaces: elsewhere no operator
+			// would remove the finalizer.
+			policies := objectsOfKind(objs, "MutatingAdmissionPolicy")
+			if len(policies) != 1 {
+				t.Fatalf("%d finalizer policies rendered, want 1", len(policies))
+			}
+			exprs, _, _ := unstructured.NestedSlice(policies[0].Object, "spec", "matchConstraints", "namespaceSelector", "matchExpressions")
+			if fmt.Sprint(exprs) != "[map[key:kubernetes.io/metadata.name operator:In values:[chart-apps chart-shop]]]" {
+				t.Errorf("the finalizer policy selects namespaces %v, want the watched ones", exprs)
+			}
 			wantArgs(t, d, "--watch-namespaces=chart-apps,chart-shop")
 		}},
 	{name: "custom default Hydra with a token and a CA", values: `hydra:

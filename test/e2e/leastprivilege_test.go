@@ -35,7 +35,7 @@ const (
 func TestLeastPrivilegeClusterMode(t *testing.T) {
 	pauseSuiteOperator(t)
 	applyBundle(t, kustomizeBuild(t, "default"))
-	t.Cleanup(func() { deleteClusterRBAC(t) })
+	t.Cleanup(func() { deleteClusterRBAC(t); deleteFinalizerPolicy(t) })
 	logPath := startServiceAccountOperator(t, "cluster")
 
 	const ns = "e2e-lp-cluster"
@@ -68,6 +68,11 @@ func TestLeastPrivilegeNamespacedMode(t *testing.T) {
 	bundle := namespacedBundleFor(t, watchedExtra)
 	if !strings.Contains(string(bundle), "--watch-namespaces="+watchedFromBundle+"\n") {
 		t.Fatalf("config/namespaced no longer watches %q; update this test", watchedFromBundle)
+	}
+	// The finalizer policy is cluster-wide; here it would hold the unwatched namespace's
+	// resources forever on deletion.
+	if strings.Contains(string(bundle), "MutatingAdmissionPolicy") {
+		t.Fatal("config/namespaced installs the cluster-wide finalizer policy")
 	}
 	for _, ns := range []string{watchedFromBundle, watchedExtra, unwatched} {
 		newNamespace(t, ns)
@@ -189,6 +194,22 @@ func applyBundle(t *testing.T, bundle []byte) {
 	t.Helper()
 	path := writeManifest(t, "bundle.yaml", string(bundle))
 	kubectl(t, "apply", "--server-side", "--force-conflicts", "-f", path)
+}
+
+// deleteFinalizerPolicy removes config/default's finalizer policy, as switching to namespaced
+// mode must (docs/operations.md), and waits until the API server no longer applies it: a
+// server-side dry run of a create runs the admission chain without storing anything.
+func deleteFinalizerPolicy(t *testing.T) {
+	t.Helper()
+	kubectl(t, "delete", "--ignore-not-found", "mutatingadmissionpolicybinding", "oauth2-client-operator-finalizer-policy-binding")
+	kubectl(t, "delete", "--ignore-not-found", "mutatingadmissionpolicy", "oauth2-client-operator-finalizer-policy")
+	probe := writeManifest(t, "probe.yaml", clientManifest("default", "finalizer-policy-probe", clientSpec{GrantTypes: []string{"client_credentials"}}))
+	eventually(t, 30*time.Second, func() error {
+		if got := kubectl(t, "create", "--dry-run=server", "-f", probe, "-o", "jsonpath={.metadata.finalizers}"); got != "" {
+			return fmt.Errorf("a new OAuth2Client still gets finalizers %q", got)
+		}
+		return nil
+	})
 }
 
 func deleteClusterRBAC(t *testing.T) {
