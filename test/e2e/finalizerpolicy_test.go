@@ -49,7 +49,7 @@ func TestFinalizerPolicy(t *testing.T) {
 	// The policy's binding may take a moment to reach the API server's admission chain.
 	var got string
 	eventually(t, 30*time.Second, func() error {
-		got = create("with-policy-" + strings.ToLower(randomString(6)))
+		got = create(fmt.Sprintf("with-policy-%d", time.Now().UnixNano()))
 		if !strings.Contains(got, finalizer) {
 			return fmt.Errorf("created with finalizers %q, want %s from the policy", got, finalizer)
 		}
@@ -58,7 +58,7 @@ func TestFinalizerPolicy(t *testing.T) {
 
 	remove()
 	eventually(t, 30*time.Second, func() error {
-		name := "without-policy-" + strings.ToLower(randomString(6))
+		name := fmt.Sprintf("without-policy-%d", time.Now().UnixNano())
 		if got := create(name); strings.Contains(got, finalizer) {
 			return fmt.Errorf("created with finalizers %q after the policy was removed", got)
 		}
