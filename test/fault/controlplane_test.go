@@ -118,59 +118,56 @@ type auditEvent struct {
 	RequestReceived time.Time `json:"requestReceivedTimestamp"`
 }
 
-// apiWrites lists the writes by user that the API server received at or after since and carried
-// out (2xx), leaving out Events: an Event is a note about what happened, not state, and client-go
-// records one ("stopped leading") on its way out.
-func (c *controlPlane) apiWrites(user string, since time.Time) ([]string, error) {
+// carriedOut calls fn with each request of the audit log that the API server carried out (2xx)
+// on an object.
+func (c *controlPlane) carriedOut(fn func(ev auditEvent)) error {
 	f, err := os.Open(c.auditLog)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _ = f.Close() }()
-	var out []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var ev auditEvent
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
+			return fmt.Errorf("audit log: %w", err)
 		}
-		if ev.User.Username != user || ev.RequestReceived.Before(since) || ev.ObjectRef == nil ||
-			ev.ObjectRef.Resource == "events" || ev.ResponseStatus == nil || ev.ResponseStatus.Code >= 300 {
-			continue
+		if ev.ObjectRef != nil && ev.ResponseStatus != nil && ev.ResponseStatus.Code < 300 {
+			fn(ev)
 		}
-		out = append(out, fmt.Sprintf("%s %s.%s at %s", ev.Verb, ev.ObjectRef.Resource, ev.ObjectRef.APIGroup, ev.RequestReceived.Format(time.RFC3339Nano)))
 	}
-	return out, sc.Err()
+	return sc.Err()
+}
+
+// apiWrites lists the writes by user that the API server received at or after since and carried
+// out (2xx), leaving out Events: an Event is a note about what happened, not state, and client-go
+// records one ("stopped leading") on its way out.
+func (c *controlPlane) apiWrites(user string, since time.Time) ([]string, error) {
+	var out []string
+	err := c.carriedOut(func(ev auditEvent) {
+		if ev.User.Username == user && !ev.RequestReceived.Before(since) && ev.ObjectRef.Resource != "events" {
+			out = append(out, fmt.Sprintf("%s %s.%s at %s", ev.Verb, ev.ObjectRef.Resource, ev.ObjectRef.APIGroup, ev.RequestReceived.Format(time.RFC3339Nano)))
+		}
+	})
+	return out, err
 }
 
 // objectWriters maps each object of resource (such as "oauth2clients") to the users whose writes
 // to it (2xx, subresources included) the API server carried out, by "namespace/name".
 func (c *controlPlane) objectWriters(resource string) (map[string]map[string]int, error) {
-	f, err := os.Open(c.auditLog)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }()
 	out := map[string]map[string]int{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var ev auditEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
-		}
-		if ev.ObjectRef == nil || ev.ObjectRef.Resource != resource || ev.ObjectRef.Name == "" || ev.ResponseStatus == nil ||
-			ev.ResponseStatus.Code >= 300 || !isWriteVerb(ev.Verb) {
-			continue
+	err := c.carriedOut(func(ev auditEvent) {
+		if ev.ObjectRef.Resource != resource || ev.ObjectRef.Name == "" || !isWriteVerb(ev.Verb) {
+			return
 		}
 		key := ev.ObjectRef.Namespace + "/" + ev.ObjectRef.Name
 		if out[key] == nil {
 			out[key] = map[string]int{}
 		}
 		out[key][ev.User.Username]++
-	}
-	return out, sc.Err()
+	})
+	return out, err
 }
 
 func isWriteVerb(verb string) bool {
