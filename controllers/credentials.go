@@ -30,33 +30,37 @@ const minSecretLength = 6
 // secret that no Secret holds. A Secret the operator did not write (External Secrets, Sealed
 // Secrets, a person) is read and never written; provided reports that the credentials came from
 // such a Secret, which is not watched and so has to be re-read periodically.
-func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client, endpoints secrets.Endpoints) (creds secrets.Credentials, provided bool, err error) {
+//
+// issued is when the credentials of the operator's Secret were issued (zero for a provided
+// Secret): a rotation that is due is carried out here, by writing new credentials into the
+// Secret before the authorization server is told of them.
+func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server) (creds secrets.Credentials, provided bool, issued issuance, err error) {
 	name := secretName(obj)
 	existing, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name})
 	if err != nil {
-		return secrets.Credentials{}, false, err
+		return secrets.Credentials{}, false, issuance{}, err
 	}
 	if existing != nil && !isManagedSecret(existing, obj) {
 		if !sharedWith(existing, obj) {
-			return secrets.Credentials{}, true, waitFor(obj, v1alpha1.ReasonSecretNotShared, fmt.Sprintf(
+			return secrets.Credentials{}, true, issuance{}, waitFor(obj, v1alpha1.ReasonSecretNotShared, fmt.Sprintf(
 				"Secret %s exists but was not written by the operator and is not shared with this resource, so the operator does not read it. "+
 					"If it holds this client's credentials, whoever manages the Secret can share it: kubectl annotate secret %s %s=%s. "+
 					"Otherwise choose another spec.secretName", name, name, v1alpha1.ClientAnnotation, obj.Name))
 		}
 		creds, err := r.providedCredentials(obj, existing)
-		return creds, true, err
+		return creds, true, issuance{}, err
 	}
 	if existing == nil && obj.Spec.RequireExistingSecret {
-		return secrets.Credentials{}, false, waitFor(obj, v1alpha1.ReasonSecretNotFound,
+		return secrets.Credentials{}, false, issuance{}, waitFor(obj, v1alpha1.ReasonSecretNotFound,
 			fmt.Sprintf("Waiting for Secret %s with keys %s: spec.requireExistingSecret is set", name, keysText(obj)))
 	}
 	if existing != nil {
 		if err := checkSecretOwner(existing, obj); err != nil {
-			return secrets.Credentials{}, false, err
+			return secrets.Credentials{}, false, issuance{}, err
 		}
 	}
-	creds, err = r.applyManagedSecret(ctx, obj, existing, endpoints)
-	return creds, false, err
+	creds, issued, err = r.applyManagedSecret(ctx, obj, existing, srv)
+	return creds, false, issued, err
 }
 
 // applyManagedSecret keeps the operator's own Secret as it should be: the same client ID, the
@@ -64,40 +68,57 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 // when something differs, with server-side apply, so others' labels and annotations survive.
 // A key renamed in secretTemplate moves the credentials: one apply adds the new key and drops the
 // old one, so no state between two writes lacks the secret, and Hydra is not written.
-func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret, endpoints secrets.Endpoints) (secrets.Credentials, error) {
+// A rotation that is due (rotateNow) replaces the stored secret with a new one, and the
+// issue time and the carried-out request are written with it.
+func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret, srv *Server) (secrets.Credentials, issuance, error) {
 	creds := secrets.Credentials{ClientID: clientIDFor(obj)}
+	iss := readIssuance(existing, obj)
+	if r.cacheBehindRotation(obj, existing) {
+		return creds, iss, errStaleCache
+	}
 	var secretFrom string // the key the secret was found under; "" when none held it
 	if usesSecret(obj) {
 		creds.ClientSecret, secretFrom = r.storedSecret(existing, obj)
-		if len(creds.ClientSecret) < minSecretLength {
+		rotate, err := r.rotateNow(ctx, obj, srv, creds, iss)
+		if err != nil {
+			return creds, iss, err
+		}
+		generate := len(creds.ClientSecret) < minSecretLength || rotate
+		changed := !generate && existing != nil && !r.writtenByOperator(existing, creds)
+		if generate {
 			generated, err := secrets.NewSecret()
 			if err != nil {
-				return creds, err
+				return creds, iss, err
 			}
 			creds.ClientSecret, secretFrom = generated, ""
 		}
+		iss = r.issueFor(obj, iss, generate, changed)
 	}
-	src, err := r.secretSource(obj, creds, existing, endpoints)
+	src, err := r.secretSource(obj, creds, existing, srv.Endpoints)
 	if err != nil {
-		return creds, err
+		return creds, iss, err
 	}
+	src.IssuedAt, src.RotationRequest = iss.issuedAt, iss.request
 	desired := secrets.Render(src, r.FingerprintKey)
 	owner := ownerRef(obj)
 	if !secrets.NeedsWrite(existing, desired, obj.Spec.SecretTemplate, owner) {
-		return creds, nil
+		return creds, iss, nil
 	}
 	ac := secrets.ApplyConfiguration(obj.Namespace, secretName(obj), desired, &owner)
 	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		if apierrors.IsInvalid(err) {
 			// A secretTemplate the API server refuses won't be accepted on a retry either. The
 			// API server's message names the offending label or key, never a Secret's data.
-			return creds, stalled(v1alpha1.ReasonSecretInvalid, "The API server refused Secret %s as secretTemplate shapes it: %s",
+			return creds, iss, stalled(v1alpha1.ReasonSecretInvalid, "The API server refused Secret %s as secretTemplate shapes it: %s",
 				secretName(obj), apiMessage(err))
 		}
-		return creds, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
+		return creds, iss, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
+	}
+	if existing != nil && secretFrom == "" && creds.ClientSecret != "" {
+		r.replaced.Store(obj.UID, existing.ResourceVersion)
 	}
 	r.reportSecretWrite(ctx, obj, existing, creds, desired, secretFrom)
-	return creds, nil
+	return creds, iss, nil
 }
 
 // secretSource is what the managed Secret is rendered from. An oauth2-proxy cookie secret is

@@ -56,6 +56,7 @@ func (r *OAuth2ClientReconciler) reconcileDelete(ctx context.Context, obj *v1alp
 		return r.deletionBlocked(obj, previous, err)
 	}
 	r.registered.Delete(obj.UID)
+	r.replaced.Delete(obj.UID)
 	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
 	return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -94,6 +95,9 @@ type OAuth2ClientReconciler struct {
 	// FingerprintKey keys the credentials fingerprint in status and on Secrets: a secret of the
 	// installation, so that the fingerprint can't be used to test guesses of a weak secret.
 	FingerprintKey []byte
+	// Clock tells the time of rotation schedules; nil is the system clock. Tests inject a fake
+	// one to see a rotation fire on time without waiting for it.
+	Clock clock.PassiveClock
 
 	// defaultSlots are the default server's Server.slots, made by SetupWithManager.
 	defaultSlots       chan struct{}
@@ -105,6 +109,10 @@ type OAuth2ClientReconciler struct {
 	// registered remembers what this process last registered at Hydra per resource, to tell a
 	// cache that has not caught up with the operator's own status write from real work.
 	registered sync.Map // types.UID -> registration
+	// replaced remembers, per resource, the resourceVersion of the Secret whose credentials
+	// this process last replaced, to tell a Secret cache that has not caught up from a rotation
+	// that is due.
+	replaced sync.Map // types.UID -> resourceVersion
 }
 
 // registration is what a pass registered at Hydra for one resource.
@@ -240,9 +248,17 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{RequeueAfter: jitter(time.Second)}, nil
 	}
 	defer srv.release()
-	creds, provided, err := r.reconcileCredentials(ctx, obj, srv.Endpoints)
+	creds, provided, issued, err := r.reconcileCredentials(ctx, obj, srv)
 	if err == nil {
 		err = r.reconcileHydraClient(ctx, obj, srv, creds, fullCheck)
+	}
+	if err == nil && rotationPending(obj, issued) {
+		err = r.restartTargets(ctx, obj, issued.issuedAt)
+	}
+	if err == nil {
+		r.recordIssuance(ctx, obj, srv, issued)
+	} else if rotationPending(obj, issued) {
+		rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "error").Inc()
 	}
 	return r.summarize(ctx, obj, srv, provided, err)
 }
@@ -267,6 +283,9 @@ func (r *OAuth2ClientReconciler) summarize(ctx context.Context, obj *v1alpha1.OA
 		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	case err == nil:
 		setReady(obj, v1alpha1.ReasonReconciled, "The client is registered at Hydra and its credentials are in Secret "+obj.Status.SecretName)
+		if wait := untilNextRotation(obj, providedSecret, r.now()); wait > 0 && (wait < r.SyncPeriod || srv.Drift != nil) {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
 		if srv != nil && srv.Drift != nil && !providedSecret {
 			return ctrl.Result{}, nil // the scanner re-checks it
 		}

@@ -80,6 +80,8 @@ const (
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.clientID) == has(self.clientID) && (!has(self.clientID) || self.clientID == oldSelf.clientID)",message="clientID is immutable: it cannot be added, changed or removed once the resource exists; create a new resource instead"
 // +kubebuilder:validation:XValidation:rule="(has(self.secretTemplate) && has(self.secretTemplate.format) ? self.secretTemplate.format : 'Default') == (has(oldSelf.secretTemplate) && has(oldSelf.secretTemplate.format) ? oldSelf.secretTemplate.format : 'Default')",message="secretTemplate.format cannot be changed once the resource exists: a Secret's type is immutable, and the formats differ in type and keys; to change it, delete and re-create the OAuth2Client (a new Secret is written in the new format)"
 // +kubebuilder:validation:XValidation:rule="!has(self.responseTypes) || !self.responseTypes.exists(r, r.contains('code')) || (has(self.grantTypes) && 'authorization_code' in self.grantTypes)",message="responseTypes containing code need authorization_code in grantTypes"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.requireExistingSecret) || !self.requireExistingSecret",message="rotation cannot be used with requireExistingSecret: the operator never writes a Secret someone else provides, so whoever writes it rotates its credentials"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.tokenEndpointAuthMethod) || !(self.tokenEndpointAuthMethod in ['none', 'private_key_jwt'])",message="rotation with strategy Replace needs a client secret: a client with tokenEndpointAuthMethod none or private_key_jwt has none to rotate"
 type OAuth2ClientSpec struct {
 	// authorizationServerRef names the authorization server to register the client at: an
 	// AuthorizationServer of this resource's namespace or a ClusterAuthorizationServer whose
@@ -354,6 +356,13 @@ type OAuth2ClientSpec struct {
 	// names, and extra keys with the authorization server's endpoints.
 	// +optional
 	SecretTemplate *SecretTemplate `json:"secretTemplate,omitempty"`
+	// rotation makes the operator rotate the client's credentials on a schedule (period) and
+	// lets the oauth2.clientoperator.dev/rotate-requested-at annotation ask for a rotation now.
+	// Only credentials the operator writes are rotated: not those of a Secret someone else
+	// provides (whoever writes that Secret rotates them), and not a public client's (it has none).
+	// See docs/user-guide.md, "Rotating credentials".
+	// +optional
+	Rotation *Rotation `json:"rotation,omitempty"`
 }
 
 // OAuth2ClientStatus is what the operator last observed and did.
@@ -393,6 +402,9 @@ type OAuth2ClientStatus struct {
 	// annotation that was last handled.
 	// +optional
 	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
+	// rotation tells when the credentials were issued and rotated, and when they rotate next.
+	// +optional
+	Rotation *RotationStatus `json:"rotation,omitempty"`
 }
 
 // OAuth2Client is an OAuth2 client registered at the authorization server (Ory Hydra), with

@@ -156,7 +156,7 @@ func TestDesiredMapsEveryField(t *testing.T) {
 // adoption) and have no counterpart in Hydra.
 var operatorOnly = map[string]bool{
 	"ClientID": true, "SecretName": true, "RequireExistingSecret": true, "DeletionPolicy": true,
-	"AdoptExistingClient": true, "AdoptFrom": true, "SecretTemplate": true, "AuthorizationServerRef": true,
+	"AdoptExistingClient": true, "AdoptFrom": true, "SecretTemplate": true, "AuthorizationServerRef": true, "Rotation": true,
 }
 
 // TestDesiredCoversEverySpecField fails when a field is added to the spec (or to

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"maps"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -168,6 +169,11 @@ type Source struct {
 	// CookieSecret is oauth2-proxy's cookie secret, for format OAuth2Proxy only: the one the
 	// Secret holds (KeepCookieSecret), so that sessions survive, or a new one.
 	CookieSecret string
+	// IssuedAt is when the credentials were issued (zero: not recorded), and RotationRequest
+	// the rotate-requested-at value whose rotation issued them: annotations written in the same
+	// write as the credentials, so that no crash separates them.
+	IssuedAt        time.Time
+	RotationRequest string
 }
 
 func (src Source) spec() *v1alpha1.OAuth2ClientSpec {
@@ -218,6 +224,12 @@ func Render(src Source, key []byte) Desired {
 	// Set last, so a template can't override what the operator relies on.
 	d.Labels[v1alpha1.ManagedByLabel] = v1alpha1.ManagedByValue
 	d.Annotations[v1alpha1.CredentialsHashAnnotation] = Fingerprint(key, "", c)
+	if !src.IssuedAt.IsZero() {
+		d.Annotations[v1alpha1.CredentialsIssuedAtAnnotation] = src.IssuedAt.UTC().Format(time.RFC3339)
+	}
+	if src.RotationRequest != "" {
+		d.Annotations[v1alpha1.RotationRequestAnnotation] = src.RotationRequest
+	}
 	return d
 }
 

@@ -1,0 +1,233 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
+)
+
+// issuance is when the credentials in the operator's Secret were issued and which rotation
+// request, if any, issued them, as the Secret's annotations record it. Both are written in the
+// same write as the credentials, so a crash never separates them, and a pass after a crash
+// knows that a rotation it did not finish recording was carried out.
+type issuance struct {
+	// issuedAt is zero when unknown: a Secret written before rotation existed, of a resource
+	// without spec.rotation.
+	issuedAt time.Time
+	// request is the rotate-requested-at value carried out last.
+	request string
+}
+
+// Reasons a rotation is due.
+const (
+	rotationScheduled = "Scheduled"
+	rotationRequested = "Requested"
+	// rotationByHand: someone wrote a new secret into the operator's Secret.
+	rotationByHand = "SecretChanged"
+)
+
+// readIssuance reads the issue time and the carried-out request from the operator's Secret.
+// Without the annotation the issue time of a resource with spec.rotation is the Secret's
+// creation: credentials the operator generated were generated then.
+func readIssuance(existing *corev1.Secret, obj *v1alpha1.OAuth2Client) issuance {
+	if existing == nil {
+		return issuance{}
+	}
+	iss := issuance{request: existing.Annotations[v1alpha1.RotationRequestAnnotation]}
+	if t, err := time.Parse(time.RFC3339, existing.Annotations[v1alpha1.CredentialsIssuedAtAnnotation]); err == nil {
+		iss.issuedAt = t
+	} else if obj.Spec.Rotation != nil {
+		iss.issuedAt = existing.CreationTimestamp.Time
+	}
+	return iss
+}
+
+// rotationDue reports whether credentials issued as iss are due for rotation at now, and why:
+// a rotate-requested-at value not carried out yet, or the end of spec.rotation.period. A
+// request is honoured without spec.rotation too, with strategy Replace.
+func rotationDue(rot *v1alpha1.Rotation, requested string, iss issuance, now time.Time) (bool, string) {
+	if requested != "" && requested != iss.request {
+		return true, rotationRequested
+	}
+	next, ok := nextRotation(rot, iss.issuedAt)
+	if ok && !now.Before(next) {
+		return true, rotationScheduled
+	}
+	return false, ""
+}
+
+// nextRotation is when credentials issued at issuedAt are rotated on schedule; false when
+// there is no schedule (no period) or the issue time is unknown.
+func nextRotation(rot *v1alpha1.Rotation, issuedAt time.Time) (time.Time, bool) {
+	if rot == nil || rot.Period == "" || issuedAt.IsZero() {
+		return time.Time{}, false
+	}
+	period, err := time.ParseDuration(string(rot.Period))
+	if err != nil || period <= 0 {
+		return time.Time{}, false
+	}
+	return issuedAt.Add(period), true
+}
+
+// untilNextRotation is how long a settled resource may wait for its next pass so that a
+// rotation happens on time: at its scheduled time, or at once for a request that a pass could
+// not carry out yet (it arrived while the resource was not Ready). 0: nothing to wait for, as
+// for credentials from a provided Secret, which the operator never rotates.
+func untilNextRotation(obj *v1alpha1.OAuth2Client, provided bool, now time.Time) time.Duration {
+	st := obj.Status.Rotation
+	if provided || !usesSecret(obj) || st == nil {
+		return 0
+	}
+	if requested := obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]; requested != "" && requested != st.LastHandledRequest {
+		return time.Second
+	}
+	if st.NextRotationTime == nil {
+		return 0
+	}
+	return max(st.NextRotationTime.Sub(now), time.Second)
+}
+
+// rotationPending reports whether the pass wrote credentials that status does not know of
+// yet: a rotation carried out in the Secret, not yet accepted by the server.
+func rotationPending(obj *v1alpha1.OAuth2Client, iss issuance) bool {
+	st := obj.Status.Rotation
+	return st != nil && st.CredentialsIssuedAt != nil && iss.issuedAt.After(st.CredentialsIssuedAt.Time)
+}
+
+// now is the reconciler's clock (injected in tests), to the second: issue times are stored
+// as RFC 3339 in the Secret and as metav1.Time in status, both of whole seconds.
+func (r *OAuth2ClientReconciler) now() time.Time {
+	if r.Clock != nil {
+		return r.Clock.Now().UTC().Truncate(time.Second)
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+// issueFor decides the issuance of the credentials this pass writes to the operator's Secret.
+// generated: the pass generated a new secret (none was stored, or a rotation is due); changed:
+// the Secret holds a secret the operator did not write (someone put a new one in, a rotation
+// by hand). Either starts the schedule again.
+func (r *OAuth2ClientReconciler) issueFor(obj *v1alpha1.OAuth2Client, iss issuance, generated, changed bool) issuance {
+	switch {
+	case generated:
+		return issuance{issuedAt: r.now(), request: obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]}
+	case changed:
+		iss.issuedAt = r.now()
+	}
+	return iss
+}
+
+// writtenByOperator reports whether the Secret's secret is the one the operator last wrote,
+// as its credentials-hash annotation records.
+func (r *OAuth2ClientReconciler) writtenByOperator(existing *corev1.Secret, creds secrets.Credentials) bool {
+	return existing.Annotations[v1alpha1.CredentialsHashAnnotation] == secrets.Fingerprint(r.FingerprintKey, "", creds)
+}
+
+// recordIssuance keeps status.rotation in step with the credentials the authorization server
+// has just accepted; it runs only after that. Credentials issued later than those status knew
+// of are a rotation: logged, recorded as an Event and counted. A resource whose Secret has no
+// issue time (written before the operator recorded one, and never rotated since) has none.
+func (r *OAuth2ClientReconciler) recordIssuance(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, iss issuance) {
+	if iss.issuedAt.IsZero() {
+		return
+	}
+	st := obj.Status.Rotation
+	if st == nil {
+		st = &v1alpha1.RotationStatus{}
+		obj.Status.Rotation = st
+	}
+	issued := metav1.NewTime(iss.issuedAt)
+	if st.CredentialsIssuedAt != nil && st.CredentialsIssuedAt.Before(&issued) {
+		r.reportRotation(ctx, obj, srv, rotationReason(st, iss))
+		st.LastRotationTime = &issued
+	}
+	st.CredentialsIssuedAt = &issued
+	st.LastHandledRequest = iss.request
+	st.NextRotationTime = nil
+	if next, ok := nextRotation(obj.Spec.Rotation, iss.issuedAt); ok {
+		st.NextRotationTime = &metav1.Time{Time: next}
+	}
+}
+
+// rotationReason says why the credentials issued as iss replaced those status knew of: derived
+// from the record, not remembered by the pass that issued them, so a pass after a crash says
+// the same.
+func rotationReason(st *v1alpha1.RotationStatus, iss issuance) string {
+	switch {
+	case iss.request != st.LastHandledRequest:
+		return rotationRequested
+	case st.NextRotationTime != nil && !iss.issuedAt.Before(st.NextRotationTime.Time):
+		return rotationScheduled
+	}
+	return rotationByHand
+}
+
+// reportRotation logs, records and counts a rotation the authorization server accepted.
+func (r *OAuth2ClientReconciler) reportRotation(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, reason string) {
+	why := "after a new secret was written into Secret " + secretName(obj)
+	switch reason {
+	case rotationScheduled:
+		why = "on schedule (spec.rotation.period " + string(obj.Spec.Rotation.Period) + ")"
+	case rotationRequested:
+		why = "as the " + v1alpha1.RotateRequestedAtAnnotation + " annotation requested"
+	}
+	msg := fmt.Sprintf("Rotated the credentials of client %s %s; Secret %s holds the new secret, the only one the authorization server accepts now",
+		obj.Status.ClientID, why, secretName(obj))
+	ctrl.LoggerFrom(ctx).Info("Rotated credentials", "clientID", obj.Status.ClientID, "reason", reason)
+	r.event(obj, corev1.EventTypeNormal, "Rotated", msg)
+	rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "success").Inc()
+}
+
+// strategyOf is the resource's rotation strategy; Replace for a request without spec.rotation.
+func strategyOf(obj *v1alpha1.OAuth2Client) v1alpha1.RotationStrategy {
+	if obj.Spec.Rotation == nil {
+		return v1alpha1.RotationStrategyReplace
+	}
+	return obj.Spec.Rotation.Strategy
+}
+
+// cacheBehindRotation reports whether the Secret read is the very version that this process
+// replaced with rotated credentials: the cache has not caught up with its own write, and a
+// rotation decided now would rotate again what was just rotated. Any other version (the
+// rotated one, or a change someone made since) is current.
+func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client, existing *corev1.Secret) bool {
+	v, ok := r.replaced.Load(obj.UID)
+	return ok && existing != nil && existing.ResourceVersion == v.(string)
+}
+
+// rotateNow decides whether this pass rotates the stored credentials. A rotation that is due
+// waits while a new generation of the spec is not registered yet or the resource is Stalled
+// (new credentials should not join a client the server refuses), and it waits for the server to
+// answer a read of the client first: the new secret is written to the Secret before the server
+// is told of it, and with strategy Replace the Secret's credentials fail from that write until
+// the server accepts them, so a server that is down must not be found out only after the write.
+func (r *OAuth2ClientReconciler) rotateNow(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, stored secrets.Credentials, iss issuance) (bool, error) {
+	if len(stored.ClientSecret) < minSecretLength || !mayRotate(obj) {
+		return false, nil
+	}
+	due, _ := rotationDue(obj.Spec.Rotation, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], iss, r.now())
+	if !due {
+		return false, nil
+	}
+	if _, err := srv.Hydra.Get(ctx, stored.ClientID); err != nil && !hydra.IsNotFound(err) {
+		rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "error").Inc()
+		return false, fmt.Errorf("rotation waits for the authorization server: %w", classify(err))
+	}
+	return true, nil
+}
+
+// mayRotate reports whether the client is registered as its current generation asks and not
+// Stalled; a pass that failed for a transient reason (the server was down) does not count.
+func mayRotate(obj *v1alpha1.OAuth2Client) bool {
+	return obj.Status.ClientID != "" && obj.Status.ObservedGeneration == obj.Generation &&
+		!meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionStalled)
+}
