@@ -201,6 +201,15 @@ func isReady(key client.ObjectKey) func() bool {
 	}
 }
 
+// isRotated: the rotation the test requested is recorded, and the resource is Ready.
+func isRotated(key client.ObjectKey) func() bool {
+	return func() bool {
+		obj := &v1alpha1.OAuth2Client{}
+		return k8s.Get(context.Background(), key, obj) == nil && readyErr(obj) == nil &&
+			obj.Status.Rotation != nil && obj.Status.Rotation.LastRotationTime != nil && obj.Status.Rotation.LastHandledRequest == "crash-test"
+	}
+}
+
 func isGoneFn(key client.ObjectKey) func() bool {
 	return func() bool { return goneErr(key.Namespace, key.Name) == nil }
 }
@@ -215,7 +224,7 @@ func directNS(t *testing.T) string {
 }
 
 // TestCrashAfterEveryCallConverges kills the operator after each external call of a create, an
-// update and a delete, then lets a new process resume. Afterwards there is exactly one Hydra
+// update, a rotation (strategy Replace, on request) and a delete, then lets a new process resume. Afterwards there is exactly one Hydra
 // client for the resource (none after delete), and the Secret's credentials obtain a token.
 func TestCrashAfterEveryCallConverges(t *testing.T) {
 	ns := directNS(t)
@@ -262,6 +271,19 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 				}
 			},
 			done:  isReady,
+			check: checkOneWorkingClient,
+		},
+		{
+			name:    "rotate",
+			prepare: readyDirect,
+			act: func(t *testing.T, key client.ObjectKey) {
+				obj := &v1alpha1.OAuth2Client{}
+				if err := k8s.Get(ctx, key, obj); err != nil {
+					t.Fatal(err)
+				}
+				annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, "crash-test")
+			},
+			done:  isRotated,
 			check: checkOneWorkingClient,
 		},
 		{

@@ -116,13 +116,20 @@ func (r *OAuth2ClientReconciler) now() time.Time {
 // generated: the pass generated a new secret (none was stored, or a rotation is due); changed:
 // the Secret holds a secret the operator did not write (someone put a new one in, a rotation
 // by hand). Either starts the schedule again.
+// Issue times only grow, by a second at least: they are stored to the second, and credentials
+// issued in the same second as the ones they replace must still read as newer.
 func (r *OAuth2ClientReconciler) issueFor(obj *v1alpha1.OAuth2Client, iss issuance, generated, changed bool) issuance {
-	switch {
-	case generated:
-		return issuance{issuedAt: r.now(), request: obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]}
-	case changed:
-		iss.issuedAt = r.now()
+	if !generated && !changed {
+		return iss
 	}
+	issuedAt := r.now()
+	if !issuedAt.After(iss.issuedAt) {
+		issuedAt = iss.issuedAt.Add(time.Second)
+	}
+	if generated {
+		return issuance{issuedAt: issuedAt, request: obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]}
+	}
+	iss.issuedAt = issuedAt
 	return iss
 }
 

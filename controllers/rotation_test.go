@@ -124,7 +124,7 @@ func TestScheduledRotationFiresOnTime(t *testing.T) {
 	if st.LastRotationTime == nil || !st.LastRotationTime.Time.Equal(start.Add(time.Hour)) || !st.NextRotationTime.Time.Equal(start.Add(2*time.Hour)) {
 		t.Errorf("status.rotation after the rotation = %+v; want last %s, next %s", st, start.Add(time.Hour), start.Add(2*time.Hour))
 	}
-	if !isReady(got) {
+	if !readyTrue(got) {
 		t.Errorf("not Ready after the rotation: %+v", got.Status.Conditions)
 	}
 	if n := testutil.ToFloat64(rotations.WithLabelValues(DefaultServer, "Replace", "success")) - rotatedBefore; n != 1 {
@@ -251,7 +251,7 @@ func TestRotationWaitsUntilReady(t *testing.T) {
 	}
 }
 
-func isReady(obj *v1alpha1.OAuth2Client) bool {
+func readyTrue(obj *v1alpha1.OAuth2Client) bool {
 	c := conditionOf(obj, v1alpha1.ConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue
 }

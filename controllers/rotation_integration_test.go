@@ -1,0 +1,174 @@
+//go:build integration
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+)
+
+// tokenLoad is a consumer of a client's Secret asking for a client_credentials token 20 times a
+// second, with the credentials it has at that moment, and recording each outcome.
+type tokenLoad struct {
+	ns, secret string
+	// refresh is how long the consumer keeps a copy of the Secret: 0 reads the Secret from the
+	// API server before every request (a consumer that re-reads its mounted file each time,
+	// with an instant kubelet); more is a kubelet that syncs the volume that much later.
+	refresh time.Duration
+
+	mu       sync.Mutex
+	outcomes []tokenOutcome
+}
+
+type tokenOutcome struct {
+	at time.Time
+	ok bool
+}
+
+const tokenRate = 20 // requests per second, as the issue asks
+
+func (l *tokenLoad) run(ctx context.Context, t *testing.T) {
+	tick := time.NewTicker(time.Second / tokenRate)
+	defer tick.Stop()
+	var creds *corev1.Secret
+	var readAt time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if creds == nil || time.Since(readAt) >= l.refresh {
+			s := &corev1.Secret{}
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: l.ns, Name: l.secret}, s); err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("reading Secret %s: %v", l.secret, err)
+				}
+				return
+			}
+			creds, readAt = s, time.Now()
+		}
+		err := tokenFor(string(creds.Data["client_id"]), string(creds.Data["client_secret"]), "read")
+		l.mu.Lock()
+		l.outcomes = append(l.outcomes, tokenOutcome{at: time.Now(), ok: err == nil})
+		l.mu.Unlock()
+	}
+}
+
+// failures counts the failed requests and the window from the first failure to the last.
+func (l *tokenLoad) failures() (total, failed int, window time.Duration, lastOK bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var first, last time.Time
+	for _, o := range l.outcomes {
+		if o.ok {
+			continue
+		}
+		failed++
+		if first.IsZero() {
+			first = o.at
+		}
+		last = o.at
+	}
+	if failed > 0 {
+		window = last.Sub(first) + time.Second/tokenRate
+	}
+	return len(l.outcomes), failed, window, len(l.outcomes) > 0 && l.outcomes[len(l.outcomes)-1].ok
+}
+
+// TestReplaceRotationUnderTokenLoad rotates a client's secret with strategy Replace, on request,
+// while two consumers ask for tokens 20 times a second: one reads the Secret before every
+// request, the other keeps a copy for kubeletDelay, as a pod whose mounted Secret the kubelet
+// refreshes late. Replace makes the old secret invalid at once, so it measures the window of
+// failed requests each consumer sees (docs/user-guide.md, "Rotating credentials"), and checks
+// that it is bounded, that both consumers recover, and that only the new secret works after.
+func TestReplaceRotationUnderTokenLoad(t *testing.T) {
+	const kubeletDelay = 3 * time.Second
+	ns := newNamespace(t, "rotate-replace")
+	obj := serviceClient(ns, "svc")
+	obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyReplace}
+	create(t, obj)
+	obj = waitReady(t, ns, "svc")
+	before := getSecret(t, ns, "svc")
+	rememberSecret(string(before.Data["client_secret"]))
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	fresh := &tokenLoad{ns: ns, secret: "svc"}
+	late := &tokenLoad{ns: ns, secret: "svc", refresh: kubeletDelay}
+	var wg sync.WaitGroup
+	for _, l := range []*tokenLoad{fresh, late} {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.run(ctx, t) }()
+	}
+	eventually(t, 10*time.Second, func() error {
+		if n, failed, _, _ := late.failures(); n < tokenRate || failed > 0 {
+			return fmt.Errorf("load before the rotation: %d requests, %d failed", n, failed)
+		}
+		return nil
+	})
+
+	requested := time.Now()
+	annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, requested.UTC().Format(time.RFC3339Nano))
+	var rotated *v1alpha1.OAuth2Client
+	eventually(t, 30*time.Second, func() error {
+		rotated = &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), rotated); err != nil {
+			return err
+		}
+		if st := rotated.Status.Rotation; st == nil || st.LastRotationTime == nil {
+			return fmt.Errorf("not rotated yet: %+v", rotated.Status.Rotation)
+		}
+		return readyErr(rotated)
+	})
+	rotatedAfter := time.Since(requested)
+	// Long enough for the late consumer to refresh its copy twice.
+	eventually(t, 3*kubeletDelay, func() error {
+		if _, _, _, lastOK := late.failures(); !lastOK || time.Since(requested) < 2*kubeletDelay {
+			return fmt.Errorf("the late consumer has not recovered yet")
+		}
+		return nil
+	})
+	stop()
+	wg.Wait()
+
+	after := getSecret(t, ns, "svc")
+	rememberSecret(string(after.Data["client_secret"]))
+	if string(after.Data["client_secret"]) == string(before.Data["client_secret"]) {
+		t.Fatal("the Secret holds the same secret after the rotation")
+	}
+	if err := tokenFor(string(before.Data["client_id"]), string(before.Data["client_secret"]), "read"); err == nil {
+		t.Error("the old secret still works after a Replace rotation")
+	}
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if rotated.Status.Rotation.LastHandledRequest == "" {
+		t.Error("status.rotation.lastHandledRequest is empty")
+	}
+
+	nFresh, failedFresh, windowFresh, okFresh := fresh.failures()
+	nLate, failedLate, windowLate, okLate := late.failures()
+	t.Logf("ROTATION replace: rotatedAfter=%s fresh: requests=%d failed=%d window=%s | kubelet delay %s: requests=%d failed=%d window=%s",
+		rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, windowFresh, kubeletDelay, nLate, failedLate, windowLate)
+	if !okFresh || !okLate {
+		t.Error("a consumer's last token request failed: it did not recover from the rotation")
+	}
+	// A consumer that reads the Secret every time fails only between the operator's Secret
+	// write and the server's update, one request to the server later.
+	if windowFresh > time.Second {
+		t.Errorf("the consumer that re-reads the Secret failed for %s; want under a second", windowFresh)
+	}
+	// A late consumer fails from the server's update until its copy is refreshed.
+	if windowLate > kubeletDelay+time.Second {
+		t.Errorf("the late consumer failed for %s; want at most its refresh delay %s plus a second", windowLate, kubeletDelay)
+	}
+}
