@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"reflect"
 	"sync"
@@ -133,6 +134,8 @@ func keyOfServer(obj authorizationServer) serverKey {
 type ServerDirectory struct {
 	// WrapTransport wraps each server's HTTP transport: the leader-election write fence.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// WrapConn wraps each connection to a server: the fence again, at the socket.
+	WrapConn func(net.Conn) net.Conn
 	// Workers is --max-concurrent-reconciles: how many passes may use one server at once.
 	Workers int
 	// StartScanner, when set, starts a drift scanner for a new server's clients and returns its
@@ -172,7 +175,7 @@ func (d *ServerDirectory) Lookup(key serverKey) *Server {
 // unchanged one is left as it is. It returns the server's state.
 func (d *ServerDirectory) configure(key serverKey, opts hydra.Options, publicURL string, endpoints secrets.Endpoints, limit *v1alpha1.RateLimit) (*ServerState, error) {
 	opts.Server = key.String()
-	opts.WrapTransport = d.WrapTransport
+	opts.WrapTransport, opts.WrapConn = d.WrapTransport, d.WrapConn
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.entries == nil {
@@ -236,6 +239,7 @@ func sameOptions(a, b hydra.Options) bool {
 	certA, certB := a.ClientCertificate, b.ClientCertificate
 	a.ClientCertificate, b.ClientCertificate = nil, nil
 	a.WrapTransport, b.WrapTransport = nil, nil
+	a.WrapConn, b.WrapConn = nil, nil
 	if !reflect.DeepEqual(a, b) {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,6 +75,9 @@ type Options struct {
 	// WrapTransport, when set, wraps the HTTP transport: the last place a request passes
 	// before it leaves the process (the operator's leader-election write fence sits there).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// WrapConn, when set, wraps every connection the transport opens (before TLS): the
+	// operator's write fence checks there too, right before bytes leave the process.
+	WrapConn func(net.Conn) net.Conn
 }
 
 // adapter implements Client with the SDK's OAuth2API on one shared HTTP client, so that all
@@ -206,6 +210,16 @@ func baseTransport(opts Options) (http.RoundTripper, error) {
 		}
 		transport.MaxIdleConns = max(transport.MaxIdleConns, transport.MaxIdleConnsPerHost)
 		transport.TLSClientConfig = withClientCertificate(tlsConfig, opts.ClientCertificate)
+		if wrap := opts.WrapConn; wrap != nil {
+			dial := transport.DialContext
+			transport.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+				c, err := dial(ctx, network, address)
+				if err != nil {
+					return nil, err
+				}
+				return wrap(c), nil
+			}
+		}
 		return transport
 	}
 	switch {

@@ -1,7 +1,9 @@
 package operator
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -57,3 +59,50 @@ func (f *leaseFence) guard(rt http.RoundTripper) http.RoundTripper {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (fn roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return fn(req) }
+
+// lost reports whether this replica held the lease and has not renewed it within the window:
+// it is no longer the leader, whatever it believes, and is about to exit.
+func (f *leaseFence) lost() bool {
+	if !f.enabled {
+		return false
+	}
+	t := f.lastRenew.Load()
+	return t != nil && time.Since(*t) >= f.window
+}
+
+// conn fences a connection to Hydra or the API server at its socket: once the lease is lost,
+// nothing more is written to it, reads and writes alike (the replica is about to exit). This is
+// the narrowest place a check can be: guard checks a write before the transport finds a
+// connection and encodes the request, so a process paused in between (SIGSTOP, a frozen VM)
+// would send the write when it resumes, after a standby took over; here only the system call
+// that sends the bytes is left after the check. A standby, which never held the lease, reads
+// freely; guard keeps it from writing.
+func (f *leaseFence) conn(c net.Conn) net.Conn {
+	if !f.enabled {
+		return c
+	}
+	return &fencedConn{Conn: c, fence: f}
+}
+
+// dial wraps a dialer so that every connection it makes is fenced.
+func (f *leaseFence) dial(d func(ctx context.Context, network, address string) (net.Conn, error)) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := d(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		return f.conn(c), nil
+	}
+}
+
+type fencedConn struct {
+	net.Conn
+	fence *leaseFence
+}
+
+func (c *fencedConn) Write(p []byte) (int, error) {
+	if c.fence.lost() {
+		return 0, errNotLeader
+	}
+	return c.Conn.Write(p)
+}

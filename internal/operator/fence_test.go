@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -87,5 +88,56 @@ func TestLeaseFence(t *testing.T) {
 	}
 	if n := reached.Load(); n != 0 {
 		t.Fatalf("%d fenced Hydra writes reached the server", n)
+	}
+}
+
+// TestFencedConnection: a replica that held the lease and let the renew window pass writes
+// nothing more to its connections, whatever the request: that is the check a paused leader
+// meets when it resumes in the middle of sending a request that guard had let through.
+func TestFencedConnection(t *testing.T) {
+	var received atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { received.Add(1) }))
+	t.Cleanup(srv.Close)
+	f := &leaseFence{enabled: true, window: 50 * time.Millisecond}
+	transport := &http.Transport{DialContext: f.dial((&net.Dialer{}).DialContext)}
+	t.Cleanup(transport.CloseIdleConnections)
+	send := func(method string) error {
+		req, err := http.NewRequest(method, srv.URL+"/admin/clients/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := transport.RoundTrip(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return err
+	}
+	// A standby that never held the lease reads (guard keeps it from writing).
+	if err := send(http.MethodGet); err != nil {
+		t.Fatalf("a replica that never led could not read: %v", err)
+	}
+	renewed := time.Now()
+	f.lastRenew.Store(&renewed)
+	if err := send(http.MethodPut); err != nil {
+		t.Fatalf("the leader could not write right after renewing: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !f.lost() {
+		if time.Now().After(deadline) {
+			t.Fatal("the fence never counted the lease as lost")
+		}
+		time.Sleep(10 * time.Millisecond) // the renew window passing is what is tested
+	}
+	before := received.Load()
+	for _, method := range []string{http.MethodPut, http.MethodGet} {
+		if err := send(method); err == nil {
+			t.Errorf("%s after the lease was lost succeeded", method)
+		}
+	}
+	if n := received.Load() - before; n != 0 {
+		t.Errorf("the server received %d requests after the lease was lost", n)
+	}
+	if c := (&leaseFence{enabled: false}).conn(nil); c != nil {
+		t.Error("without leader election connections are not wrapped")
 	}
 }

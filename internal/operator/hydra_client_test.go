@@ -47,7 +47,7 @@ func TestHydraClientRereadsTheTokenFileBehindTheFence(t *testing.T) {
 	o := DefaultOptions()
 	o.HydraAdminURL, o.HydraTokenFile = srv.URL, path
 	fence := &leaseFence{enabled: true, window: time.Hour} // never renewed: closed to writes
-	h, err := newHydraClient(o, fence.guard)
+	h, err := newHydraClient(o, fence)
 	if err != nil {
 		t.Fatal(err)
 	}

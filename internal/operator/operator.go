@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"net"
 	"strings"
 	"time"
 
@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	// The fence guards Hydra at its transport, the last step before a request leaves the
 	// process, so that the window between the check and the write is as short as it can be.
 	fence := &leaseFence{enabled: o.LeaderElect, window: o.RenewDeadline}
-	hydraClient, err := newHydraClient(o, fence.guard)
+	hydraClient, err := newHydraClient(o, fence)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +191,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	electionConfig := rest.CopyConfig(restConfig)
 	electionConfig.Wrap(fence.observe)
 	restConfig.Wrap(fence.guard)
+	restConfig.Dial = fence.dial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
 
 	shard, _ := shardSelector(o.WatchLabelSelector) // checked by Validate
 	cacheOpts := cacheOptions(o.WatchNamespaces, shard)
@@ -236,7 +237,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		return nil, err
 	}
 	directory := &controllers.ServerDirectory{
-		WrapTransport: fence.guard, Workers: o.Concurrency,
+		WrapTransport: fence.guard, WrapConn: fence.conn, Workers: o.Concurrency,
 		StartScanner: func(s *controllers.Server, selects func(*v1alpha1.OAuth2Client) bool) (controllers.DriftVerdicts, func()) {
 			sc := newScanner(s.Name, s.Hydra, selects)
 			return sc, scanners.run(sc.Start)
@@ -304,10 +305,10 @@ func oauth2ClientStore(ctx context.Context, mgr ctrl.Manager) interface{ List() 
 // newHydraClient is the client of Hydra's admin API. It reads the token and CA files now, so
 // that a wrong path fails the start, and again whenever they change: the kubelet updates a
 // mounted Secret in place, and a rotated token or CA takes effect without a restart.
-func newHydraClient(o Options, wrap func(http.RoundTripper) http.RoundTripper) (hydra.Client, error) {
+func newHydraClient(o Options, fence *leaseFence) (hydra.Client, error) {
 	c, err := hydra.New(hydra.Options{AdminURL: o.HydraAdminURL, Timeout: o.HydraTimeout, MaxIdleConnsPerHost: o.HydraMaxIdleConns,
 		UserAgent: "oauth2-client-operator", BearerTokenFile: o.HydraTokenFile, CAFile: o.HydraCAFile,
-		WrapTransport: wrap, Log: hydraLog()})
+		WrapTransport: fence.guard, WrapConn: fence.conn, Log: hydraLog()})
 	if err != nil {
 		return nil, fmt.Errorf("hydra client (--hydra-admin-url, --hydra-admin-token-file, --hydra-ca-file): %w", err)
 	}
