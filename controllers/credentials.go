@@ -71,14 +71,14 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 // A rotation that is due (rotateNow) replaces the stored secret with a new one, and the
 // issue time and the carried-out request are written with it.
 func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret, srv *Server) (secrets.Credentials, issuance, error) {
-	creds := secrets.Credentials{ClientID: clientIDFor(obj)}
 	iss := readIssuance(existing, obj)
+	creds := secrets.Credentials{ClientID: currentClientID(obj, existing)}
 	if r.cacheBehindRotation(obj, existing) {
 		return creds, iss, errStaleCache
 	}
 	var secretFrom string // the key the secret was found under; "" when none held it
 	if usesSecret(obj) {
-		creds.ClientSecret, secretFrom = r.storedSecret(existing, obj)
+		creds.ClientSecret, secretFrom = r.storedSecret(existing, obj, creds.ClientID)
 		rotate, err := r.rotateNow(ctx, obj, srv, creds, iss)
 		if err != nil {
 			return creds, iss, err
@@ -98,7 +98,7 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 	if err != nil {
 		return creds, iss, err
 	}
-	src.IssuedAt, src.RotationRequest = iss.issuedAt, iss.request
+	iss.carry(&src)
 	desired := secrets.Render(src, r.FingerprintKey)
 	owner := ownerRef(obj)
 	if !secrets.NeedsWrite(existing, desired, obj.Spec.SecretTemplate, owner) {
@@ -115,7 +115,7 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 		return creds, iss, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
 	}
 	if existing != nil && secretFrom == "" && creds.ClientSecret != "" {
-		r.replaced.Store(obj.UID, existing.ResourceVersion)
+		r.markWritten(obj, existing.ResourceVersion, iss.issuedAt, "")
 	}
 	r.reportSecretWrite(ctx, obj, existing, creds, desired, secretFrom)
 	return creds, iss, nil
@@ -142,7 +142,8 @@ func (r *OAuth2ClientReconciler) secretSource(obj *v1alpha1.OAuth2Client, creds 
 // the template's key first (writing a new value there is how a user rotates), else the key the
 // operator wrote it under last, found by the Secret's credentials-hash annotation, which is
 // where it still is after secretTemplate.clientSecretKey was renamed.
-func (r *OAuth2ClientReconciler) storedSecret(existing *corev1.Secret, obj *v1alpha1.OAuth2Client) (value, dataKey string) {
+// clientID is the ID the Secret's credentials are for.
+func (r *OAuth2ClientReconciler) storedSecret(existing *corev1.Secret, obj *v1alpha1.OAuth2Client, clientID string) (value, dataKey string) {
 	if existing == nil {
 		return "", ""
 	}
@@ -150,7 +151,7 @@ func (r *OAuth2ClientReconciler) storedSecret(existing *corev1.Secret, obj *v1al
 	if v := string(existing.Data[secretKey]); len(v) >= minSecretLength {
 		return v, secretKey
 	}
-	if v, k, found := secrets.FindWritten(existing, clientIDFor(obj), r.FingerprintKey); found && len(v) >= minSecretLength {
+	if v, k, found := secrets.FindWritten(existing, clientID, r.FingerprintKey); found && len(v) >= minSecretLength {
 		return v, k
 	}
 	return "", ""

@@ -139,6 +139,13 @@ func (r *OAuth2ClientReconciler) candidateClientIDs(ctx context.Context, obj *v1
 	}
 	add(obj.Status.ClientID)
 	add(clientIDFor(obj))
+	if alternating(obj) || (obj.Status.Rotation != nil && obj.Status.Rotation.PreviousClientID != "") {
+		// Both clients of AlternatingClients, also after the strategy changed while one was
+		// still in its grace period.
+		primary, alternate := clientPair(obj)
+		add(primary)
+		add(alternate)
+	}
 	if obj.Status.ClientID == "" {
 		s, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)})
 		if err == nil && s != nil {

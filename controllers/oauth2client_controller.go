@@ -109,10 +109,9 @@ type OAuth2ClientReconciler struct {
 	// registered remembers what this process last registered at Hydra per resource, to tell a
 	// cache that has not caught up with the operator's own status write from real work.
 	registered sync.Map // types.UID -> registration
-	// replaced remembers, per resource, the resourceVersion of the Secret whose credentials
-	// this process last replaced, to tell a Secret cache that has not caught up from a rotation
-	// that is due.
-	replaced sync.Map // types.UID -> resourceVersion
+	// replaced remembers, per resource, what this process last wrote of a rotation, to tell a
+	// Secret cache that has not caught up from a rotation that is due (cacheBehindRotation).
+	replaced sync.Map // types.UID -> rotationWrite
 }
 
 // registration is what a pass registered at Hydra for one resource.
@@ -251,6 +250,9 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	creds, provided, issued, err := r.reconcileCredentials(ctx, obj, srv)
 	if err == nil {
 		err = r.reconcileHydraClient(ctx, obj, srv, creds, fullCheck)
+	}
+	if err == nil && alternating(obj) && !provided {
+		creds, issued, err = r.reconcileAlternation(ctx, obj, srv, creds, issued)
 	}
 	if err == nil && rotationPending(obj, issued) {
 		err = r.restartTargets(ctx, obj, issued.issuedAt)

@@ -52,6 +52,10 @@ func (p NamespacePolicy) mayChoose(namespace, uid, clientID string) bool {
 // that vanished at Hydra is re-created even without a grant, such as one adopted from
 // hydra-maester under the UUID Hydra gave it.
 func (p NamespacePolicy) check(obj *v1alpha1.OAuth2Client, clientID string) error {
+	if primary, alternate := clientPair(obj); alternating(obj) && clientID == alternate {
+		// The second client of AlternatingClients goes with the first.
+		clientID = primary
+	}
 	if p.mayChoose(obj.Namespace, string(obj.UID), clientID) || (clientID != "" && clientID == obj.Status.ClientID) {
 		return nil
 	}

@@ -25,6 +25,15 @@ type issuance struct {
 	issuedAt time.Time
 	// request is the rotate-requested-at value carried out last.
 	request string
+	// pending, previousID and previousUntil are the state of a rotation with strategy
+	// AlternatingClients (alternation.go): the fresh secret saved for the standby client, and
+	// the client switched from, valid until previousUntil.
+	pending       string
+	previousID    string
+	previousUntil time.Time
+	// version is the resourceVersion of the Secret this was read from: a pass that writes a
+	// rotation step records it as replaced (cacheBehindRotation).
+	version string
 }
 
 // Reasons a rotation is due.
@@ -42,7 +51,18 @@ func readIssuance(existing *corev1.Secret, obj *v1alpha1.OAuth2Client) issuance 
 	if existing == nil {
 		return issuance{}
 	}
-	iss := issuance{request: existing.Annotations[v1alpha1.RotationRequestAnnotation]}
+	iss := issuance{
+		request:    existing.Annotations[v1alpha1.RotationRequestAnnotation],
+		pending:    string(existing.Data[secrets.PendingSecretKey]),
+		previousID: existing.Annotations[v1alpha1.PreviousClientIDAnnotation],
+		version:    existing.ResourceVersion,
+	}
+	if t, err := time.Parse(time.RFC3339, existing.Annotations[v1alpha1.PreviousValidUntilAnnotation]); err == nil {
+		iss.previousUntil = t
+	}
+	if len(iss.pending) < minSecretLength {
+		iss.pending = ""
+	}
 	if t, err := time.Parse(time.RFC3339, existing.Annotations[v1alpha1.CredentialsIssuedAtAnnotation]); err == nil {
 		iss.issuedAt = t
 	} else if obj.Spec.Rotation != nil {
@@ -90,10 +110,13 @@ func untilNextRotation(obj *v1alpha1.OAuth2Client, provided bool, now time.Time)
 	if requested := obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]; requested != "" && requested != st.LastHandledRequest {
 		return time.Second
 	}
-	if st.NextRotationTime == nil {
-		return 0
+	var wait time.Duration
+	for _, at := range []*metav1.Time{st.NextRotationTime, st.PreviousValidUntil} {
+		if at != nil && (wait == 0 || at.Sub(now) < wait) {
+			wait = max(at.Sub(now), time.Second)
+		}
 	}
-	return max(st.NextRotationTime.Sub(now), time.Second)
+	return wait
 }
 
 // rotationPending reports whether the pass wrote credentials that status does not know of
@@ -127,7 +150,8 @@ func (r *OAuth2ClientReconciler) issueFor(obj *v1alpha1.OAuth2Client, iss issuan
 		issuedAt = iss.issuedAt.Add(time.Second)
 	}
 	if generated {
-		return issuance{issuedAt: issuedAt, request: obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]}
+		iss.issuedAt, iss.request, iss.pending = issuedAt, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], ""
+		return iss
 	}
 	iss.issuedAt = issuedAt
 	return iss
@@ -153,8 +177,14 @@ func (r *OAuth2ClientReconciler) recordIssuance(ctx context.Context, obj *v1alph
 		obj.Status.Rotation = st
 	}
 	issued := metav1.NewTime(iss.issuedAt)
-	if st.CredentialsIssuedAt != nil && st.CredentialsIssuedAt.Before(&issued) {
-		r.reportRotation(ctx, obj, srv, rotationReason(st, iss))
+	rotated := st.CredentialsIssuedAt != nil && st.CredentialsIssuedAt.Before(&issued)
+	reason := rotationReason(st, iss)
+	st.PreviousClientID, st.PreviousValidUntil = iss.previousID, nil
+	if iss.previousID != "" {
+		st.PreviousValidUntil = &metav1.Time{Time: iss.previousUntil}
+	}
+	if rotated {
+		r.reportRotation(ctx, obj, srv, reason)
 		st.LastRotationTime = &issued
 	}
 	st.CredentialsIssuedAt = &issued
@@ -189,6 +219,10 @@ func (r *OAuth2ClientReconciler) reportRotation(ctx context.Context, obj *v1alph
 	}
 	msg := fmt.Sprintf("Rotated the credentials of client %s %s; Secret %s holds the new secret, the only one the authorization server accepts now",
 		obj.Status.ClientID, why, secretName(obj))
+	if st := obj.Status.Rotation; alternating(obj) && st != nil {
+		msg = fmt.Sprintf("Rotated the credentials %s: Secret %s now holds client %s with a fresh secret; client %s keeps working until the grace period ends",
+			why, secretName(obj), obj.Status.ClientID, st.PreviousClientID)
+	}
 	ctrl.LoggerFrom(ctx).Info("Rotated credentials", "clientID", obj.Status.ClientID, "reason", reason)
 	r.event(obj, corev1.EventTypeNormal, "Rotated", msg)
 	rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "success").Inc()
@@ -202,13 +236,42 @@ func strategyOf(obj *v1alpha1.OAuth2Client) v1alpha1.RotationStrategy {
 	return obj.Spec.Rotation.Strategy
 }
 
-// cacheBehindRotation reports whether the Secret read is the very version that this process
-// replaced with rotated credentials: the cache has not caught up with its own write, and a
-// rotation decided now would rotate again what was just rotated. Any other version (the
-// rotated one, or a change someone made since) is current.
+// rotationWrite is what a pass last wrote of a rotation: the Secret version it replaced, the
+// issue time and pending secret it wrote, and when.
+type rotationWrite struct {
+	replacedVersion string
+	issuedAt        time.Time
+	pending         string
+	at              time.Time
+}
+
+// staleCacheWindow bounds how long a Secret that shows less than this process wrote counts as
+// a cache that has not caught up, rather than a change someone made (a restore from a backup).
+const staleCacheWindow = 30 * time.Second
+
+// markWritten records a rotation write of this pass (see rotationWrite).
+func (r *OAuth2ClientReconciler) markWritten(obj *v1alpha1.OAuth2Client, replacedVersion string, issuedAt time.Time, pending string) {
+	r.replaced.Store(obj.UID, rotationWrite{replacedVersion: replacedVersion, issuedAt: issuedAt, pending: pending, at: time.Now()})
+}
+
+// cacheBehindRotation reports whether the Secret read does not show yet what this process
+// wrote of a rotation: it is the very version the write replaced, or, shortly after the write,
+// it holds credentials issued earlier or lacks the pending secret it saved. A rotation decided
+// on it would rotate again what was just rotated. Any other version is current.
 func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client, existing *corev1.Secret) bool {
 	v, ok := r.replaced.Load(obj.UID)
-	return ok && existing != nil && existing.ResourceVersion == v.(string)
+	if !ok || existing == nil {
+		return false
+	}
+	w := v.(rotationWrite)
+	if existing.ResourceVersion == w.replacedVersion {
+		return true
+	}
+	if time.Since(w.at) > staleCacheWindow {
+		return false
+	}
+	iss := readIssuance(existing, obj)
+	return iss.issuedAt.Before(w.issuedAt) || (w.pending != "" && iss.pending != w.pending && !iss.issuedAt.After(w.issuedAt))
 }
 
 // rotateNow decides whether this pass rotates the stored credentials. A rotation that is due
@@ -218,7 +281,7 @@ func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client,
 // is told of it, and with strategy Replace the Secret's credentials fail from that write until
 // the server accepts them, so a server that is down must not be found out only after the write.
 func (r *OAuth2ClientReconciler) rotateNow(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, stored secrets.Credentials, iss issuance) (bool, error) {
-	if len(stored.ClientSecret) < minSecretLength || !mayRotate(obj) {
+	if len(stored.ClientSecret) < minSecretLength || !mayRotate(obj) || alternating(obj) {
 		return false, nil
 	}
 	due, _ := rotationDue(obj.Spec.Rotation, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], iss, r.now())

@@ -172,3 +172,93 @@ func TestReplaceRotationUnderTokenLoad(t *testing.T) {
 		t.Errorf("the late consumer failed for %s; want at most its refresh delay %s plus a second", windowLate, kubeletDelay)
 	}
 }
+
+// TestAlternatingClientsRotationUnderTokenLoad rotates with strategy AlternatingClients under
+// the same two consumers as the Replace test. The Secret switches to the standby client only
+// after the server accepts its fresh secret, and the client switched from keeps working for
+// the grace period, so neither consumer may see a single failed token request.
+func TestAlternatingClientsRotationUnderTokenLoad(t *testing.T) {
+	const kubeletDelay = 3 * time.Second
+	ns := newNamespace(t, "rotate-alternating")
+	obj := serviceClient(ns, "svc")
+	obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyAlternatingClients, GracePeriod: "2m"}
+	create(t, obj)
+	obj = waitReady(t, ns, "svc")
+	before := getSecret(t, ns, "svc")
+	rememberSecret(string(before.Data["client_secret"]))
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	fresh := &tokenLoad{ns: ns, secret: "svc"}
+	late := &tokenLoad{ns: ns, secret: "svc", refresh: kubeletDelay}
+	var wg sync.WaitGroup
+	for _, l := range []*tokenLoad{fresh, late} {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.run(ctx, t) }()
+	}
+	eventually(t, 10*time.Second, func() error {
+		if n, _, _, _ := late.failures(); n < tokenRate {
+			return fmt.Errorf("load before the rotation: %d requests", n)
+		}
+		return nil
+	})
+
+	requested := time.Now()
+	annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, requested.UTC().Format(time.RFC3339Nano))
+	var rotated *v1alpha1.OAuth2Client
+	eventually(t, 30*time.Second, func() error {
+		rotated = &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), rotated); err != nil {
+			return err
+		}
+		if st := rotated.Status.Rotation; st == nil || st.LastRotationTime == nil {
+			return fmt.Errorf("not rotated yet: %+v", rotated.Status.Rotation)
+		}
+		return readyErr(rotated)
+	})
+	rotatedAfter := time.Since(requested)
+	// Until the late consumer has refreshed its copy twice.
+	eventually(t, 3*kubeletDelay, func() error {
+		if time.Since(requested) < 2*kubeletDelay {
+			return fmt.Errorf("waiting for the late consumer to refresh")
+		}
+		return nil
+	})
+	stop()
+	wg.Wait()
+
+	after := getSecret(t, ns, "svc")
+	rememberSecret(string(after.Data["client_secret"]))
+	oldID, newID := string(before.Data["client_id"]), string(after.Data["client_id"])
+	if newID != oldID+v1alpha1.AlternateClientIDSuffix || rotated.Status.ClientID != newID || rotated.Status.Rotation.PreviousClientID != oldID {
+		t.Fatalf("after the rotation: Secret client %q, status client %q, previous %q; want %q after %q",
+			newID, rotated.Status.ClientID, rotated.Status.Rotation.PreviousClientID, oldID+v1alpha1.AlternateClientIDSuffix, oldID)
+	}
+	if err := tokenFor(oldID, string(before.Data["client_secret"]), "read"); err != nil {
+		t.Errorf("the client switched from must keep working during the grace period: %v", err)
+	}
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ownedClients(t, ns, "svc")); n != 2 {
+		t.Errorf("%d clients of the resource at Hydra during the grace period; want 2", n)
+	}
+
+	nFresh, failedFresh, _, _ := fresh.failures()
+	nLate, failedLate, _, _ := late.failures()
+	t.Logf("ROTATION alternating: rotatedAfter=%s fresh: requests=%d failed=%d | kubelet delay %s: requests=%d failed=%d",
+		rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, kubeletDelay, nLate, failedLate)
+	if failedFresh != 0 || failedLate != 0 {
+		t.Errorf("token requests failed during an AlternatingClients rotation: %d of %d (re-reading), %d of %d (late); want none",
+			failedFresh, nFresh, failedLate, nLate)
+	}
+
+	// Deleting the resource deletes both clients.
+	if err := k8s.Delete(context.Background(), rotated); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() error { return goneErr(ns, "svc") })
+	if n := len(ownedClients(t, ns, "svc")); n != 0 {
+		t.Errorf("%d clients left at Hydra after deletion", n)
+	}
+}

@@ -21,14 +21,28 @@ package v1alpha1
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // RotationStrategy is how the operator replaces a client's credentials.
-// +kubebuilder:validation:Enum=Replace
+// +kubebuilder:validation:Enum=Replace;AlternatingClients
 type RotationStrategy string
 
 const (
 	// RotationStrategyReplace gives the client a new secret and registers it at the
 	// authorization server, where the old secret stops working at once.
 	RotationStrategyReplace RotationStrategy = "Replace"
+	// RotationStrategyAlternatingClients keeps two clients at the authorization server, the
+	// client ID and the client ID with AlternateClientIDSuffix, and switches the Secret from one
+	// to the other, each time with a fresh secret; the one switched from stays valid for the
+	// grace period.
+	RotationStrategyAlternatingClients RotationStrategy = "AlternatingClients"
 )
+
+// AlternateClientIDSuffix makes the second client ID of strategy AlternatingClients.
+const AlternateClientIDSuffix = "-alt"
+
+// GracePeriod is how long replaced credentials keep working: a Go duration from 2m to 168h.
+// +kubebuilder:validation:MaxLength=32
+// +kubebuilder:validation:XValidation:rule="self.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) <= duration('168h')",message="gracePeriod must be a duration such as 10m or 1h, at most 168h"
+// +kubebuilder:validation:XValidation:rule="!self.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || duration(self) >= duration('2m')",message="gracePeriod must be at least 2m: the kubelet refreshes a mounted Secret up to about two minutes after it changes (its sync period plus its cache TTL), and consumers must read the new credentials before the old ones stop working"
+type GracePeriod string
 
 // RotationPeriod is how often credentials are rotated: a Go duration such as 720h, from 1h to
 // 87600h (ten years).
@@ -66,12 +80,19 @@ type RestartTarget struct {
 }
 
 // Rotation says how and when the operator rotates the client's credentials.
+// +kubebuilder:validation:XValidation:rule="!has(self.gracePeriod) || self.strategy == 'AlternatingClients'",message="gracePeriod applies to strategy AlternatingClients: with Replace the old secret stops working at once"
+// +kubebuilder:validation:XValidation:rule="!has(self.period) || !has(self.gracePeriod) || !self.period.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || !self.gracePeriod.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || duration(self.period) > duration(self.gracePeriod)",message="period must be longer than gracePeriod: a rotation starts only after the credentials it replaced have been retired"
 type Rotation struct {
 	// strategy is how credentials are rotated. Replace: a new secret on the same client,
 	// registered at the authorization server right after it is written to the Secret; the old
 	// secret stops working at once, so consumers fail until they read the new one (a mounted
 	// Secret volume is refreshed by the kubelet within about a minute; environment variables
-	// only when the pod restarts: list such workloads in restartTargets).
+	// only when the pod restarts: list such workloads in restartTargets). AlternatingClients
+	// (client_credentials clients only): two clients at the authorization server, the client
+	// ID and the client ID with the suffix -alt; a rotation gives the one not in use a fresh
+	// secret, registers it, and only then switches the Secret to it, while the one switched
+	// from keeps working for gracePeriod: no token request fails for a consumer that reads the
+	// Secret again within gracePeriod.
 	// +required
 	Strategy RotationStrategy `json:"strategy"`
 	// period is how long credentials are used before the operator rotates them, counted from
@@ -79,6 +100,13 @@ type Rotation struct {
 	// only when asked to, with the oauth2.clientoperator.dev/rotate-requested-at annotation.
 	// +optional
 	Period RotationPeriod `json:"period,omitempty"`
+	// gracePeriod is how long the client switched from keeps working after a rotation with
+	// strategy AlternatingClients, after which the operator deletes it at the authorization
+	// server: at least 2m, longer than it takes every consumer to read the new credentials
+	// (a mounted Secret: about two minutes; environment variables: until the pods restart).
+	// Default 10m.
+	// +optional
+	GracePeriod GracePeriod `json:"gracePeriod,omitempty"`
 	// restartTargets are Deployments and StatefulSets of this namespace that the operator
 	// restarts (as kubectl rollout restart does, through an annotation on the pod template) once
 	// the authorization server accepts new credentials. Each must carry the annotation
@@ -103,6 +131,13 @@ type RotationStatus struct {
 	// spec.rotation.period. Unset without a period.
 	// +optional
 	NextRotationTime *metav1.Time `json:"nextRotationTime,omitempty"`
+	// previousClientID is the client the Secret was switched from by the last rotation with
+	// strategy AlternatingClients, which keeps working until previousValidUntil.
+	// +optional
+	PreviousClientID string `json:"previousClientID,omitempty"`
+	// previousValidUntil is when the operator deletes previousClientID at the server.
+	// +optional
+	PreviousValidUntil *metav1.Time `json:"previousValidUntil,omitempty"`
 	// lastHandledRequest echoes the value of the oauth2.clientoperator.dev/rotate-requested-at
 	// annotation that was last handled.
 	// +optional
@@ -122,6 +157,11 @@ const (
 	// RotationRequestAnnotation on the operator's Secret is the rotate-requested-at value whose
 	// rotation issued its credentials: written with them, so a request is carried out once.
 	RotationRequestAnnotation = "oauth2.clientoperator.dev/rotation-request"
+	// PreviousClientIDAnnotation and PreviousValidUntilAnnotation on the operator's Secret name
+	// the client a rotation with strategy AlternatingClients switched from and when it is
+	// retired; written with the switch.
+	PreviousClientIDAnnotation   = "oauth2.clientoperator.dev/previous-client-id"
+	PreviousValidUntilAnnotation = "oauth2.clientoperator.dev/previous-valid-until"
 	// RestartOnRotationAnnotation on a Deployment or StatefulSet names the OAuth2Client whose
 	// rotations may restart it (spec.rotation.restartTargets).
 	RestartOnRotationAnnotation = "oauth2.clientoperator.dev/restart-on-rotation"

@@ -174,7 +174,17 @@ type Source struct {
 	// write as the credentials, so that no crash separates them.
 	IssuedAt        time.Time
 	RotationRequest string
+	// PendingSecret is the fresh secret of a rotation with strategy AlternatingClients, saved
+	// under PendingSecretKey before the standby client is registered with it; PreviousClientID
+	// and PreviousValidUntil name the client the last such rotation switched from.
+	PendingSecret      string
+	PreviousClientID   string
+	PreviousValidUntil time.Time
 }
+
+// PendingSecretKey holds the secret a rotation with strategy AlternatingClients is about to
+// switch the Secret to, for the moment between its generation and the switch; consumers ignore it.
+const PendingSecretKey = "pending_client_secret"
 
 func (src Source) spec() *v1alpha1.OAuth2ClientSpec {
 	if src.Spec == nil {
@@ -230,6 +240,13 @@ func Render(src Source, key []byte) Desired {
 	if src.RotationRequest != "" {
 		d.Annotations[v1alpha1.RotationRequestAnnotation] = src.RotationRequest
 	}
+	if src.PendingSecret != "" {
+		d.Data[PendingSecretKey] = []byte(src.PendingSecret)
+	}
+	if src.PreviousClientID != "" {
+		d.Annotations[v1alpha1.PreviousClientIDAnnotation] = src.PreviousClientID
+		d.Annotations[v1alpha1.PreviousValidUntilAnnotation] = src.PreviousValidUntil.UTC().Format(time.RFC3339)
+	}
 	return d
 }
 
@@ -237,7 +254,7 @@ func Render(src Source, key []byte) Desired {
 // one the desired content lacks needs a write to remove it (server-side apply drops it).
 func operatorKeys(t *v1alpha1.SecretTemplate) []string {
 	idKey, secretKey := KeyNames(t)
-	return append([]string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey}, formatKeys(FormatOf(t))...)
+	return append([]string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey, PendingSecretKey}, formatKeys(FormatOf(t))...)
 }
 
 // NeedsWrite reports whether the existing managed Secret differs from the desired content or
