@@ -224,7 +224,7 @@ func directNS(t *testing.T) string {
 }
 
 // TestCrashAfterEveryCallConverges kills the operator after each external call of a create, an
-// update, a rotation (strategy Replace, on request) and a delete, then lets a new process resume. Afterwards there is exactly one Hydra
+// update, a rotation (strategy Replace, and AlternatingClients, on request) and a delete, then lets a new process resume. Afterwards there is exactly one Hydra
 // client for the resource (none after delete), and the Secret's credentials obtain a token.
 func TestCrashAfterEveryCallConverges(t *testing.T) {
 	ns := directNS(t)
@@ -287,6 +287,27 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 			check: checkOneWorkingClient,
 		},
 		{
+			name: "rotate-alternating",
+			prepare: func(t *testing.T, key client.ObjectKey) {
+				obj := serviceClient(key.Namespace, key.Name)
+				obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyAlternatingClients}
+				create(t, obj)
+				f := &faults{}
+				if err := reconcileUntil(directReconciler(f), f, key, isReady(key)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			act: func(t *testing.T, key client.ObjectKey) {
+				obj := &v1alpha1.OAuth2Client{}
+				if err := k8s.Get(ctx, key, obj); err != nil {
+					t.Fatal(err)
+				}
+				annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, "crash-test")
+			},
+			done:  isRotated,
+			check: checkAlternated,
+		},
+		{
 			name:    "delete",
 			prepare: readyDirect,
 			act: func(t *testing.T, key client.ObjectKey) {
@@ -307,7 +328,7 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 		},
 	}
 	for _, phase := range phases {
-		for k := 1; k <= createCalls+2; k++ {
+		for k := 1; k <= createCalls+4; k++ {
 			key := client.ObjectKey{Namespace: ns, Name: fmt.Sprintf("%s-crash-after-%d", phase.name, k)}
 			phase.prepare(t, key)
 			phase.act(t, key)
@@ -347,6 +368,28 @@ func checkOneWorkingClient(t *testing.T, key client.ObjectKey) {
 	}
 	s := getSecret(t, key.Namespace, key.Name)
 	if err := tokenWith(obj, string(s.Data["client_id"]), string(s.Data["client_secret"])); err != nil {
+		t.Fatalf("%s: the Secret's credentials fail: %v", key.Name, err)
+	}
+}
+
+// checkAlternated: after an AlternatingClients rotation the Secret holds the second client,
+// status names it, the one switched from is still there (its grace period has not ended),
+// and no other client of the resource exists.
+func checkAlternated(t *testing.T, key client.ObjectKey) {
+	t.Helper()
+	obj := &v1alpha1.OAuth2Client{}
+	if err := k8s.Get(context.Background(), key, obj); err != nil {
+		t.Fatal(err)
+	}
+	s := getSecret(t, key.Namespace, key.Name)
+	id := string(s.Data["client_id"])
+	if id != string(obj.UID)+v1alpha1.AlternateClientIDSuffix || obj.Status.ClientID != id || len(s.Data["pending_client_secret"]) != 0 {
+		t.Fatalf("%s: Secret holds %q, status %q (pending secret left: %v)", key.Name, id, obj.Status.ClientID, len(s.Data["pending_client_secret"]) != 0)
+	}
+	if n := len(ownedClients(t, key.Namespace, key.Name)); n != 2 {
+		t.Fatalf("%s: %d Hydra clients, want the two of the pair", key.Name, n)
+	}
+	if err := tokenWith(obj, id, string(s.Data["client_secret"])); err != nil {
 		t.Fatalf("%s: the Secret's credentials fail: %v", key.Name, err)
 	}
 }
