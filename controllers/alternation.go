@@ -82,37 +82,36 @@ func (iss issuance) carry(src *secrets.Source) {
 
 // reconcileAlternation carries a rotation with strategy AlternatingClients forward by the
 // steps above, from the state the Secret holds (iss), once the current client is registered
-// as desired (reconcileHydraClient succeeded). It returns the credentials and state the Secret
-// holds afterwards. It retires the client switched from when its grace period has ended, and
+// as desired (reconcileHydraClient succeeded). It returns the state the Secret holds afterwards. It retires the client switched from when its grace period has ended, and
 // starts a rotation only when none is under way, the resource may rotate and one is due.
-func (r *OAuth2ClientReconciler) reconcileAlternation(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, iss issuance) (secrets.Credentials, issuance, error) {
+func (r *OAuth2ClientReconciler) reconcileAlternation(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, iss issuance) (issuance, error) {
 	now := r.now()
 	if iss.previousID != "" && iss.pending == "" {
 		if now.Before(iss.previousUntil) {
-			return creds, iss, nil
+			return iss, nil
 		}
 		iss, err := r.retirePrevious(ctx, obj, srv, creds, iss)
-		return creds, iss, err
+		return iss, err
 	}
 	if iss.pending == "" {
 		due, _ := rotationDue(obj.Spec.Rotation, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], iss, now)
 		if !due || !mayRotate(obj) {
-			return creds, iss, nil
+			return iss, nil
 		}
 		fresh, err := secrets.NewSecret()
 		if err != nil {
-			return creds, iss, err
+			return iss, err
 		}
 		iss.pending, iss.request = fresh, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]
 		if err := r.writeRotationState(ctx, obj, srv, creds, iss); err != nil { // step 1
-			return creds, iss, err
+			return iss, err
 		}
 		r.markWritten(obj, iss.version, iss.issuedAt, iss.pending)
 	}
 	standby := secrets.Credentials{ClientID: otherOf(obj, creds.ClientID), ClientSecret: iss.pending}
 	if err := r.registerStandby(ctx, obj, srv, standby); err != nil { // step 2
 		rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "error").Inc()
-		return creds, iss, err
+		return iss, err
 	}
 	issuedAt := now
 	if !issuedAt.After(iss.issuedAt) {
@@ -120,12 +119,12 @@ func (r *OAuth2ClientReconciler) reconcileAlternation(ctx context.Context, obj *
 	}
 	switched := issuance{issuedAt: issuedAt, request: iss.request, previousID: creds.ClientID, previousUntil: now.Add(gracePeriodOf(obj)), version: iss.version}
 	if err := r.writeRotationState(ctx, obj, srv, standby, switched); err != nil { // step 3
-		return creds, iss, err
+		return iss, err
 	}
 	r.markWritten(obj, iss.version, switched.issuedAt, "")
 	r.remember(obj, srv, standby.ClientID, secrets.Fingerprint(r.FingerprintKey, string(obj.UID), standby))
 	ctrl.LoggerFrom(ctx).Info("Switched the Secret to the standby client", "clientID", standby.ClientID, "previous", creds.ClientID)
-	return standby, switched, nil
+	return switched, nil
 }
 
 // registerStandby registers the standby client with its fresh secret: created when missing

@@ -203,7 +203,8 @@ func needsReconcile() predicate.Predicate {
 }
 
 // Reconcile fetches the resource, defers one status patch, handles deletion and the finalizer,
-// then runs the sub-reconcilers: credentials into the Secret first, then the Hydra client.
+// then runs the sub-reconcilers: credentials into the Secret first, then the Hydra client, then
+// what is left of a rotation.
 func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj := &v1alpha1.OAuth2Client{}
 	// First, so it runs last: it sees the error of the status patch too.
@@ -251,15 +252,9 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err == nil {
 		err = r.reconcileHydraClient(ctx, obj, srv, creds, fullCheck)
 	}
-	if err == nil && alternating(obj) && !provided {
-		creds, issued, err = r.reconcileAlternation(ctx, obj, srv, creds, issued)
-	}
-	if err == nil && rotationPending(obj, issued) {
-		err = r.restartTargets(ctx, obj, issued.issuedAt)
-	}
-	if err == nil {
-		r.recordIssuance(ctx, obj, srv, issued)
-	} else if rotationPending(obj, issued) {
+	if err == nil && !provided {
+		err = r.reconcileRotation(ctx, obj, srv, creds, issued)
+	} else if err != nil && rotationPending(obj, issued) {
 		rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "error").Inc()
 	}
 	return r.summarize(ctx, obj, srv, provided, err)

@@ -163,6 +163,31 @@ func (r *OAuth2ClientReconciler) writtenByOperator(existing *corev1.Secret, cred
 	return existing.Annotations[v1alpha1.CredentialsHashAnnotation] == secrets.Fingerprint(r.FingerprintKey, "", creds)
 }
 
+// reconcileRotation finishes what a rotation needs after the current client is registered as
+// desired.
+//
+// Contract: runs only after reconcileCredentials and reconcileHydraClient succeeded, for the
+// operator's own Secret. It carries an AlternatingClients rotation forward (alternation.go),
+// restarts the restart targets for credentials status does not know yet, and only then records
+// them in status, so that an error leaves the rotation unrecorded and the next pass finishes it.
+func (r *OAuth2ClientReconciler) reconcileRotation(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, issued issuance) error {
+	var err error
+	if alternating(obj) {
+		issued, err = r.reconcileAlternation(ctx, obj, srv, creds, issued)
+	}
+	if err == nil && rotationPending(obj, issued) {
+		err = r.restartTargets(ctx, obj, issued.issuedAt)
+	}
+	if err != nil {
+		if rotationPending(obj, issued) {
+			rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "error").Inc()
+		}
+		return err
+	}
+	r.recordIssuance(ctx, obj, srv, issued)
+	return nil
+}
+
 // recordIssuance keeps status.rotation in step with the credentials the authorization server
 // has just accepted; it runs only after that. Credentials issued later than those status knew
 // of are a rotation: logged, recorded as an Event and counted. A resource whose Secret has no
