@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -260,6 +261,27 @@ func attacks() []attack {
 				t.Fatal(err)
 			}
 		},
+	}, {
+		name: "Restart through the operator: a rotation's restartTargets names a Deployment that did not opt in", namespace: "sec",
+		prepare: func(t *testing.T, sc *scene) {
+			// The tenant may not patch Deployments; the database's owners did not offer it.
+			create(t, &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: "database"},
+				Spec: appsv1.DeploymentSpec{
+					Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "database"}},
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "database"}},
+						Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "registry.example.com/db:1"}}},
+					},
+				},
+			})
+		},
+		manifest: func(sc *scene, obj *v1alpha1.OAuth2Client) {
+			obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyReplace,
+				RestartTargets: []v1alpha1.RestartTarget{{Kind: v1alpha1.RestartTargetDeployment, Name: "database"}}}
+		},
+		reason: v1alpha1.ReasonReconciled,
+		after:  expectRestartRefused,
 	}, {
 		name: "Oversized metadata (1 MiB) never reaches Hydra", namespace: "sec",
 		manifest: func(sc *scene, obj *v1alpha1.OAuth2Client) {
@@ -562,4 +584,49 @@ func randomText(n int) string {
 	raw := make([]byte, n)
 	_, _ = rand.Read(raw)
 	return hex.EncodeToString(raw)
+}
+
+// expectRestartRefused asks, as the tenant, for a rotation of the row's resource, and checks
+// that the rotation happened and the Deployment that did not opt in was left as it was, with a
+// Warning Event saying why.
+func expectRestartRefused(t *testing.T, sc *scene, got *v1alpha1.OAuth2Client) {
+	t.Helper()
+	ctx := context.Background()
+	before := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: sc.ns, Name: "database"}, before); err != nil {
+		t.Fatal(err)
+	}
+	patch := []byte(`{"metadata":{"annotations":{"` + v1alpha1.RotateRequestedAtAnnotation + `":"attack"}}}`)
+	if err := sc.tenant.Patch(ctx, got, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+		t.Fatalf("the tenant could not request a rotation: %v", err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		obj := &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(got), obj); err != nil {
+			return err
+		}
+		if st := obj.Status.Rotation; st == nil || st.LastHandledRequest != "attack" || st.LastRotationTime == nil {
+			return fmt.Errorf("not rotated yet: %+v", obj.Status.Rotation)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, func() error {
+		var list eventsv1.EventList
+		if err := k8s.List(ctx, &list, client.InNamespace(sc.ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == got.Name && e.Reason == "RestartTargetNotAllowed" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no RestartTargetNotAllowed Event")
+	})
+	after := &appsv1.Deployment{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: sc.ns, Name: "database"}, after); err != nil {
+		t.Fatal(err)
+	}
+	if after.ResourceVersion != before.ResourceVersion || after.Spec.Template.Annotations[v1alpha1.RestartedAtAnnotation] != "" {
+		t.Fatalf("the operator restarted Deployment database for the tenant (resourceVersion %s -> %s)", before.ResourceVersion, after.ResourceVersion)
+	}
 }
