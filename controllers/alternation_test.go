@@ -145,3 +145,43 @@ func TestAlternatingClientsResumesAfterFailures(t *testing.T) {
 		})
 	}
 }
+
+// A request during the grace period of the last rotation waits for the retirement (it can't
+// use the client still in its grace period), without a pass a second until then.
+func TestAlternatingClientsRequestDuringGracePeriod(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	obj := resource("team", "batch", alternatingHourly)
+	w, clock := newRotationWorld(t, start, obj)
+	if _, err := w.reconcile(obj, 3); err != nil {
+		t.Fatal(err)
+	}
+	clock.SetTime(start.Add(time.Hour))
+	if _, err := w.reconcile(obj, 3); err != nil {
+		t.Fatal(err)
+	}
+	rotated := w.credentials(obj)
+
+	clock.SetTime(start.Add(61 * time.Minute))
+	w.annotate(obj, v1alpha1.RotateRequestedAtAnnotation, "again")
+	res, err := w.reconcile(obj, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.credentials(obj); got != rotated {
+		t.Fatal("a request rotated while the last rotation's grace period ran")
+	}
+	// No scanner here, so the sync period (a minute) comes first; not a pass every second.
+	if res.RequeueAfter < 50*time.Second {
+		t.Errorf("RequeueAfter %s; want the sync period, not a pass a second while the request waits", res.RequeueAfter)
+	}
+	clock.SetTime(start.Add(70 * time.Minute))
+	for range 3 {
+		if _, err := w.reconcile(obj, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := w.credentials(obj)
+	if got.ClientID != string(obj.UID) || got.ClientSecret == rotated.ClientSecret || w.get(obj).Status.Rotation.LastHandledRequest != "again" {
+		t.Fatalf("after the retirement the request was not carried out: Secret holds %q", got.ClientID)
+	}
+}

@@ -107,7 +107,8 @@ func untilNextRotation(obj *v1alpha1.OAuth2Client, provided bool, now time.Time)
 	if provided || !usesSecret(obj) || st == nil {
 		return 0
 	}
-	if requested := obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]; requested != "" && requested != st.LastHandledRequest {
+	if requested := obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]; requested != "" && requested != st.LastHandledRequest &&
+		st.PreviousValidUntil == nil { // an AlternatingClients request waits for the retirement below
 		return time.Second
 	}
 	var wait time.Duration

@@ -421,6 +421,8 @@ type OAuth2ClientStatus struct {
 // +kubebuilder:printcolumn:name="Client ID",type=string,JSONPath=`.status.clientID`
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Next Rotation",type=string,priority=1,JSONPath=`.status.rotation.nextRotationTime`
+// +kubebuilder:printcolumn:name="Issued",type=date,priority=1,JSONPath=`.status.rotation.credentialsIssuedAt`
 type OAuth2Client struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
