@@ -82,16 +82,16 @@ func (iss issuance) carry(src *secrets.Source) {
 
 // reconcileAlternation carries a rotation with strategy AlternatingClients forward by the
 // steps above, from the state the Secret holds (iss), once the current client is registered
-// as desired (reconcileHydraClient succeeded). It returns the state the Secret holds afterwards. It retires the client switched from when its grace period has ended, and
-// starts a rotation only when none is under way, the resource may rotate and one is due.
+// as desired (reconcileHydraClient succeeded), and returns the state the Secret holds
+// afterwards. It retires the client switched from when its grace period has ended, and starts a
+// rotation only when none is under way, the resource may rotate and one is due.
 func (r *OAuth2ClientReconciler) reconcileAlternation(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, iss issuance) (issuance, error) {
 	now := r.now()
 	if iss.previousID != "" && iss.pending == "" {
 		if now.Before(iss.previousUntil) {
 			return iss, nil
 		}
-		iss, err := r.retirePrevious(ctx, obj, srv, creds, iss)
-		return iss, err
+		return r.retirePrevious(ctx, obj, srv, creds, iss)
 	}
 	if iss.pending == "" {
 		due, _ := rotationDue(obj.Spec.Rotation, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], iss, now)
