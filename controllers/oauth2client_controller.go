@@ -252,9 +252,12 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err == nil {
 		err = r.reconcileHydraClient(ctx, obj, srv, creds, fullCheck)
 	}
-	if err == nil && !provided {
+	switch {
+	case err == nil && provided:
+		r.refuseProvidedRotation(obj)
+	case err == nil:
 		err = r.reconcileRotation(ctx, obj, srv, creds, issued)
-	} else if err != nil && rotationPending(obj, issued) {
+	case rotationPending(obj, issued):
 		rotations.WithLabelValues(srv.Name, string(strategyOf(obj)), "error").Inc()
 	}
 	return r.summarize(ctx, obj, srv, provided, err)

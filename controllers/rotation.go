@@ -327,3 +327,26 @@ func mayRotate(obj *v1alpha1.OAuth2Client) bool {
 	return obj.Status.ClientID != "" && obj.Status.ObservedGeneration == obj.Generation &&
 		!meta.IsStatusConditionTrue(obj.Status.Conditions, v1alpha1.ConditionStalled)
 }
+
+// refuseProvidedRotation answers a rotation asked of credentials from a Secret the operator
+// does not write (shared with the resource): it can't rotate them, so it says so with a Warning
+// Event, once per rotate-requested-at value (recorded as handled) and once for spec.rotation
+// (status.rotation, empty, records that it was said).
+func (r *OAuth2ClientReconciler) refuseProvidedRotation(obj *v1alpha1.OAuth2Client) {
+	requested := obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]
+	st := obj.Status.Rotation
+	newRequest := requested != "" && (st == nil || requested != st.LastHandledRequest)
+	if !newRequest && (obj.Spec.Rotation == nil || st != nil) {
+		return
+	}
+	if st == nil {
+		st = &v1alpha1.RotationStatus{}
+		obj.Status.Rotation = st
+	}
+	if newRequest {
+		st.LastHandledRequest = requested
+	}
+	r.event(obj, corev1.EventTypeWarning, "RotationNotPossible", fmt.Sprintf(
+		"Did not rotate: the credentials come from Secret %s, which the operator reads but never writes; "+
+			"whoever writes that Secret rotates them, and the operator registers a new client_secret written there", secretName(obj)))
+}

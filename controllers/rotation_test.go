@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -344,5 +345,49 @@ func TestRotationRestartsOptedInTargets(t *testing.T) {
 	templateStamp(web)
 	if web.ResourceVersion != version {
 		t.Error("a pass after the rotation patched the restart target again")
+	}
+}
+
+// A rotation asked of a provided Secret's credentials is refused with one Warning Event per
+// request, and the Secret is never written.
+func TestRotationOfAProvidedSecretIsRefused(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	obj := resource("team", "ext", rotating)
+	provided := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "ext", Annotations: map[string]string{v1alpha1.ClientAnnotation: "ext"}},
+		Data:       map[string][]byte{"client_id": []byte("uid-team-ext"), "client_secret": []byte("a-provided-secret")},
+	}
+	w := newFastWorld(t, obj, provided)
+	w.r.Clock = clocktesting.NewFakePassiveClock(start)
+	if _, err := w.reconcile(obj, 3); err != nil {
+		t.Fatal(err)
+	}
+	count := func(reasons []string) int {
+		n := 0
+		for _, r := range reasons {
+			if r == "RotationNotPossible" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(w.eventReasons()); n != 1 {
+		t.Errorf("%d RotationNotPossible Events for spec.rotation on a provided Secret; want 1", n)
+	}
+	version := w.secret("team", "ext").ResourceVersion
+	w.annotate(obj, v1alpha1.RotateRequestedAtAnnotation, "now")
+	for range 3 {
+		if _, err := w.reconcile(obj, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(w.eventReasons()); n != 1 {
+		t.Errorf("%d RotationNotPossible Events for one request; want 1", n)
+	}
+	if w.secret("team", "ext").ResourceVersion != version {
+		t.Error("the operator wrote a provided Secret")
+	}
+	if st := w.get(obj).Status.Rotation; st == nil || st.LastHandledRequest != "now" {
+		t.Errorf("status.rotation %+v; want the request recorded as handled", st)
 	}
 }
