@@ -84,33 +84,44 @@ func (l *tokenLoad) failures() (total, failed int, window time.Duration, lastOK 
 	return len(l.outcomes), failed, window, len(l.outcomes) > 0 && l.outcomes[len(l.outcomes)-1].ok
 }
 
-// TestReplaceRotationUnderTokenLoad rotates a client's secret with strategy Replace, on request,
-// while two consumers ask for tokens 20 times a second: one reads the Secret before every
-// request, the other keeps a copy for kubeletDelay, as a pod whose mounted Secret the kubelet
-// refreshes late. Replace makes the old secret invalid at once, so it measures the window of
-// failed requests each consumer sees (docs/user-guide.md, "Rotating credentials"), and checks
-// that it is bounded, that both consumers recover, and that only the new secret works after.
-func TestReplaceRotationUnderTokenLoad(t *testing.T) {
-	const kubeletDelay = 3 * time.Second
-	ns := newNamespace(t, "rotate-replace")
-	obj := serviceClient(ns, "svc")
-	obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyReplace}
+// kubeletDelay is how long the late consumer keeps its copy of the Secret.
+const kubeletDelay = 3 * time.Second
+
+// loadedRotation is one rotation requested with the annotation while two consumers ask for
+// tokens: fresh reads the Secret before every request, late keeps a copy for kubeletDelay, as a
+// pod whose mounted Secret the kubelet refreshes late.
+type loadedRotation struct {
+	ns            string
+	before, after *corev1.Secret
+	rotated       *v1alpha1.OAuth2Client
+	fresh, late   *tokenLoad
+	rotatedAfter  time.Duration
+}
+
+// rotateUnderLoad creates a service client with rot, starts both consumers, requests a
+// rotation, waits until status records it and the late consumer has refreshed its copy twice
+// (and its last request worked), and stops the consumers.
+func rotateUnderLoad(t *testing.T, prefix string, rot *v1alpha1.Rotation) loadedRotation {
+	t.Helper()
+	lr := loadedRotation{ns: newNamespace(t, prefix)}
+	obj := serviceClient(lr.ns, "svc")
+	obj.Spec.Rotation = rot
 	create(t, obj)
-	obj = waitReady(t, ns, "svc")
-	before := getSecret(t, ns, "svc")
-	rememberSecret(string(before.Data["client_secret"]))
+	obj = waitReady(t, lr.ns, "svc")
+	lr.before = getSecret(t, lr.ns, "svc")
+	rememberSecret(string(lr.before.Data["client_secret"]))
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	fresh := &tokenLoad{ns: ns, secret: "svc"}
-	late := &tokenLoad{ns: ns, secret: "svc", refresh: kubeletDelay}
+	lr.fresh = &tokenLoad{ns: lr.ns, secret: "svc"}
+	lr.late = &tokenLoad{ns: lr.ns, secret: "svc", refresh: kubeletDelay}
 	var wg sync.WaitGroup
-	for _, l := range []*tokenLoad{fresh, late} {
+	for _, l := range []*tokenLoad{lr.fresh, lr.late} {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.run(ctx, t) }()
 	}
 	eventually(t, 10*time.Second, func() error {
-		if n, failed, _, _ := late.failures(); n < tokenRate || failed > 0 {
+		if n, failed, _, _ := lr.late.failures(); n < tokenRate || failed > 0 {
 			return fmt.Errorf("load before the rotation: %d requests, %d failed", n, failed)
 		}
 		return nil
@@ -118,47 +129,55 @@ func TestReplaceRotationUnderTokenLoad(t *testing.T) {
 
 	requested := time.Now()
 	annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, requested.UTC().Format(time.RFC3339Nano))
-	var rotated *v1alpha1.OAuth2Client
 	eventually(t, 30*time.Second, func() error {
-		rotated = &v1alpha1.OAuth2Client{}
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), rotated); err != nil {
+		lr.rotated = &v1alpha1.OAuth2Client{}
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), lr.rotated); err != nil {
 			return err
 		}
-		if st := rotated.Status.Rotation; st == nil || st.LastRotationTime == nil {
-			return fmt.Errorf("not rotated yet: %+v", rotated.Status.Rotation)
+		if st := lr.rotated.Status.Rotation; st == nil || st.LastRotationTime == nil {
+			return fmt.Errorf("not rotated yet: %+v", lr.rotated.Status.Rotation)
 		}
-		return readyErr(rotated)
+		return readyErr(lr.rotated)
 	})
-	rotatedAfter := time.Since(requested)
-	// Long enough for the late consumer to refresh its copy twice.
+	lr.rotatedAfter = time.Since(requested)
 	eventually(t, 3*kubeletDelay, func() error {
-		if _, _, _, lastOK := late.failures(); !lastOK || time.Since(requested) < 2*kubeletDelay {
-			return fmt.Errorf("the late consumer has not recovered yet")
+		if _, _, _, lastOK := lr.late.failures(); !lastOK || time.Since(requested) < 2*kubeletDelay {
+			return fmt.Errorf("the late consumer has not refreshed twice and recovered yet")
 		}
 		return nil
 	})
 	stop()
 	wg.Wait()
+	lr.after = getSecret(t, lr.ns, "svc")
+	rememberSecret(string(lr.after.Data["client_secret"]))
+	return lr
+}
 
-	after := getSecret(t, ns, "svc")
-	rememberSecret(string(after.Data["client_secret"]))
+// TestReplaceRotationUnderTokenLoad rotates a client's secret with strategy Replace under the
+// two consumers of rotateUnderLoad. Replace makes the old secret invalid at once, so it
+// measures the window of failed requests each consumer sees (docs/user-guide.md, "Rotating
+// credentials"), and checks that it is bounded, that both consumers recover, and that only the
+// new secret works after.
+func TestReplaceRotationUnderTokenLoad(t *testing.T) {
+	lr := rotateUnderLoad(t, "rotate-replace", &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyReplace})
+	before, after := lr.before, lr.after
 	if string(after.Data["client_secret"]) == string(before.Data["client_secret"]) {
 		t.Fatal("the Secret holds the same secret after the rotation")
 	}
 	if err := tokenFor(string(before.Data["client_id"]), string(before.Data["client_secret"]), "read"); err == nil {
 		t.Error("the old secret still works after a Replace rotation")
 	}
-	if err := secretWorks(ns, "svc"); err != nil {
+	if err := secretWorks(lr.ns, "svc"); err != nil {
 		t.Fatal(err)
 	}
-	if rotated.Status.Rotation.LastHandledRequest == "" {
+	if lr.rotated.Status.Rotation.LastHandledRequest == "" {
 		t.Error("status.rotation.lastHandledRequest is empty")
 	}
 
-	nFresh, failedFresh, windowFresh, okFresh := fresh.failures()
-	nLate, failedLate, windowLate, okLate := late.failures()
+	nFresh, failedFresh, windowFresh, okFresh := lr.fresh.failures()
+	nLate, failedLate, windowLate, okLate := lr.late.failures()
 	t.Logf("ROTATION replace: rotatedAfter=%s fresh: requests=%d failed=%d window=%s | kubelet delay %s: requests=%d failed=%d window=%s",
-		rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, windowFresh, kubeletDelay, nLate, failedLate, windowLate)
+		lr.rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, windowFresh, kubeletDelay, nLate, failedLate, windowLate)
 	if !okFresh || !okLate {
 		t.Error("a consumer's last token request failed: it did not recover from the rotation")
 	}
@@ -174,80 +193,31 @@ func TestReplaceRotationUnderTokenLoad(t *testing.T) {
 }
 
 // TestAlternatingClientsRotationUnderTokenLoad rotates with strategy AlternatingClients under
-// the same two consumers as the Replace test. The Secret switches to the standby client only
-// after the server accepts its fresh secret, and the client switched from keeps working for
-// the grace period, so neither consumer may see a single failed token request.
+// the same two consumers. The Secret switches to the standby client only after the server
+// accepts its fresh secret, and the client switched from keeps working for the grace period,
+// so neither consumer may see a single failed token request.
 func TestAlternatingClientsRotationUnderTokenLoad(t *testing.T) {
-	const kubeletDelay = 3 * time.Second
-	ns := newNamespace(t, "rotate-alternating")
-	obj := serviceClient(ns, "svc")
-	obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyAlternatingClients, GracePeriod: "2m"}
-	create(t, obj)
-	obj = waitReady(t, ns, "svc")
-	before := getSecret(t, ns, "svc")
-	rememberSecret(string(before.Data["client_secret"]))
-
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	fresh := &tokenLoad{ns: ns, secret: "svc"}
-	late := &tokenLoad{ns: ns, secret: "svc", refresh: kubeletDelay}
-	var wg sync.WaitGroup
-	for _, l := range []*tokenLoad{fresh, late} {
-		wg.Add(1)
-		go func() { defer wg.Done(); l.run(ctx, t) }()
-	}
-	eventually(t, 10*time.Second, func() error {
-		if n, _, _, _ := late.failures(); n < tokenRate {
-			return fmt.Errorf("load before the rotation: %d requests", n)
-		}
-		return nil
-	})
-
-	requested := time.Now()
-	annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, requested.UTC().Format(time.RFC3339Nano))
-	var rotated *v1alpha1.OAuth2Client
-	eventually(t, 30*time.Second, func() error {
-		rotated = &v1alpha1.OAuth2Client{}
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), rotated); err != nil {
-			return err
-		}
-		if st := rotated.Status.Rotation; st == nil || st.LastRotationTime == nil {
-			return fmt.Errorf("not rotated yet: %+v", rotated.Status.Rotation)
-		}
-		return readyErr(rotated)
-	})
-	rotatedAfter := time.Since(requested)
-	// Until the late consumer has refreshed its copy twice.
-	eventually(t, 3*kubeletDelay, func() error {
-		if time.Since(requested) < 2*kubeletDelay {
-			return fmt.Errorf("waiting for the late consumer to refresh")
-		}
-		return nil
-	})
-	stop()
-	wg.Wait()
-
-	after := getSecret(t, ns, "svc")
-	rememberSecret(string(after.Data["client_secret"]))
-	oldID, newID := string(before.Data["client_id"]), string(after.Data["client_id"])
+	lr := rotateUnderLoad(t, "rotate-alternating", &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyAlternatingClients, GracePeriod: "2m"})
+	rotated := lr.rotated
+	oldID, newID := string(lr.before.Data["client_id"]), string(lr.after.Data["client_id"])
 	if newID != oldID+v1alpha1.AlternateClientIDSuffix || rotated.Status.ClientID != newID || rotated.Status.Rotation.PreviousClientID != oldID {
 		t.Fatalf("after the rotation: Secret client %q, status client %q, previous %q; want %q after %q",
 			newID, rotated.Status.ClientID, rotated.Status.Rotation.PreviousClientID, oldID+v1alpha1.AlternateClientIDSuffix, oldID)
 	}
-	if err := tokenFor(oldID, string(before.Data["client_secret"]), "read"); err != nil {
+	if err := tokenFor(oldID, string(lr.before.Data["client_secret"]), "read"); err != nil {
 		t.Errorf("the client switched from must keep working during the grace period: %v", err)
 	}
-	if err := secretWorks(ns, "svc"); err != nil {
+	if err := secretWorks(lr.ns, "svc"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(ownedClients(t, ns, "svc")); n != 2 {
+	if n := len(ownedClients(t, lr.ns, "svc")); n != 2 {
 		t.Errorf("%d clients of the resource at Hydra during the grace period; want 2", n)
 	}
 
-	nFresh, failedFresh, _, _ := fresh.failures()
-	nLate, failedLate, _, _ := late.failures()
+	nFresh, failedFresh, _, _ := lr.fresh.failures()
+	nLate, failedLate, _, _ := lr.late.failures()
 	t.Logf("ROTATION alternating: rotatedAfter=%s fresh: requests=%d failed=%d | kubelet delay %s: requests=%d failed=%d",
-		rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, kubeletDelay, nLate, failedLate)
+		lr.rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, kubeletDelay, nLate, failedLate)
 	if failedFresh != 0 || failedLate != 0 {
 		t.Errorf("token requests failed during an AlternatingClients rotation: %d of %d (re-reading), %d of %d (late); want none",
 			failedFresh, nFresh, failedLate, nLate)
@@ -257,8 +227,8 @@ func TestAlternatingClientsRotationUnderTokenLoad(t *testing.T) {
 	if err := k8s.Delete(context.Background(), rotated); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, func() error { return goneErr(ns, "svc") })
-	if n := len(ownedClients(t, ns, "svc")); n != 0 {
+	eventually(t, 30*time.Second, func() error { return goneErr(lr.ns, "svc") })
+	if n := len(ownedClients(t, lr.ns, "svc")); n != 0 {
 		t.Errorf("%d clients left at Hydra after deletion", n)
 	}
 }
