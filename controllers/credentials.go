@@ -73,7 +73,7 @@ func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *
 func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, existing *corev1.Secret, srv *Server) (secrets.Credentials, issuance, error) {
 	iss := readIssuance(existing, obj)
 	creds := secrets.Credentials{ClientID: currentClientID(obj, existing)}
-	if r.cacheBehindRotation(obj, existing) {
+	if r.cacheBehindRotation(obj, existing, iss) {
 		return creds, iss, errStaleCache
 	}
 	var secretFrom string // the key the secret was found under; "" when none held it

@@ -284,7 +284,8 @@ func (r *OAuth2ClientReconciler) markWritten(obj *v1alpha1.OAuth2Client, replace
 // wrote of a rotation: it is the very version the write replaced, or, shortly after the write,
 // it holds credentials issued earlier or lacks the pending secret it saved. A rotation decided
 // on it would rotate again what was just rotated. Any other version is current.
-func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client, existing *corev1.Secret) bool {
+// iss is what the Secret read holds (readIssuance).
+func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client, existing *corev1.Secret, iss issuance) bool {
 	v, ok := r.replaced.Load(obj.UID)
 	if !ok || existing == nil {
 		return false
@@ -296,7 +297,6 @@ func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client,
 	if time.Since(w.at) > staleCacheWindow {
 		return false
 	}
-	iss := readIssuance(existing, obj)
 	return iss.issuedAt.Before(w.issuedAt) || (w.pending != "" && iss.pending != w.pending && !iss.issuedAt.After(w.issuedAt))
 }
 
