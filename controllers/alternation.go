@@ -78,6 +78,7 @@ func gracePeriodOf(obj *v1alpha1.OAuth2Client) time.Duration {
 func (iss issuance) carry(src *secrets.Source) {
 	src.IssuedAt, src.RotationRequest = iss.issuedAt, iss.request
 	src.PendingSecret, src.PreviousClientID, src.PreviousValidUntil = iss.pending, iss.previousID, iss.previousUntil
+	src.PendingPrivateKey, src.PreviousPublicKey = iss.pendingKey, iss.previousKey
 }
 
 // reconcileAlternation carries a rotation with strategy AlternatingClients forward by the

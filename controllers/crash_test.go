@@ -224,7 +224,7 @@ func directNS(t *testing.T) string {
 }
 
 // TestCrashAfterEveryCallConverges kills the operator after each external call of a create, an
-// update, a rotation (strategy Replace, and AlternatingClients, on request) and a delete, then lets a new process resume. Afterwards there is exactly one Hydra
+// update, a rotation (strategies Replace, AlternatingClients and KeyRollover, on request) and a delete, then lets a new process resume. Afterwards there is exactly one Hydra
 // client for the resource (none after delete), and the Secret's credentials obtain a token.
 func TestCrashAfterEveryCallConverges(t *testing.T) {
 	ns := directNS(t)
@@ -306,6 +306,28 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 			},
 			done:  isRotated,
 			check: checkAlternated,
+		},
+		{
+			name: "rotate-keyrollover",
+			prepare: func(t *testing.T, key client.ObjectKey) {
+				obj := serviceClient(key.Namespace, key.Name)
+				obj.Spec.TokenEndpointAuthMethod = v1alpha1.AuthMethodPrivateKeyJWT
+				obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyKeyRollover}
+				create(t, obj)
+				f := &faults{}
+				if err := reconcileUntil(directReconciler(f), f, key, isReady(key)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			act: func(t *testing.T, key client.ObjectKey) {
+				obj := &v1alpha1.OAuth2Client{}
+				if err := k8s.Get(ctx, key, obj); err != nil {
+					t.Fatal(err)
+				}
+				annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, "crash-test")
+			},
+			done:  isRotated,
+			check: checkKeysRolled,
 		},
 		{
 			name:    "delete",
@@ -391,6 +413,29 @@ func checkAlternated(t *testing.T, key client.ObjectKey) {
 	}
 	if err := tokenWith(obj, id, string(s.Data["client_secret"])); err != nil {
 		t.Fatalf("%s: the Secret's credentials fail: %v", key.Name, err)
+	}
+}
+
+// checkKeysRolled: after a KeyRollover rotation there is one client, the Secret signs with a
+// new key and keeps the public key it switched from (its grace period has not ended), status
+// names both, and an assertion signed with the Secret's key obtains a token.
+func checkKeysRolled(t *testing.T, key client.ObjectKey) {
+	t.Helper()
+	obj := &v1alpha1.OAuth2Client{}
+	if err := k8s.Get(context.Background(), key, obj); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ownedClients(t, key.Namespace, key.Name)); n != 1 {
+		t.Fatalf("%s: %d Hydra clients, want exactly 1", key.Name, n)
+	}
+	s := getSecret(t, key.Namespace, key.Name)
+	st := obj.Status.Rotation
+	if st.CurrentKeyID != string(s.Data["key_id"]) || st.PreviousKeyID == "" || st.PreviousKeyID == st.CurrentKeyID ||
+		len(s.Data["previous_public_key"]) == 0 || len(s.Data["pending_private_key"]) != 0 {
+		t.Fatalf("%s: Secret key %q (pending left: %v), status %+v", key.Name, s.Data["key_id"], len(s.Data["pending_private_key"]) != 0, st)
+	}
+	if err := assertionTokenAt(hydraProc.PublicURL(), string(s.Data["client_id"]), string(s.Data["private_key"]), string(s.Data["key_id"])); err != nil {
+		t.Fatalf("%s: the Secret's key fails: %v", key.Name, err)
 	}
 }
 

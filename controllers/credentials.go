@@ -77,9 +77,12 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 		return creds, iss, errStaleCache
 	}
 	var secretFrom string // the key the secret was found under; "" when none held it
+	var keyGenerated bool // a new private key (strategy KeyRollover)
+	var err error
 	if usesSecret(obj) {
 		creds.ClientSecret, secretFrom = r.storedSecret(existing, obj, creds.ClientID)
-		rotate, err := r.rotateNow(ctx, obj, srv, creds, iss)
+		var rotate bool
+		rotate, err = r.rotateNow(ctx, obj, srv, creds, iss)
 		if err != nil {
 			return creds, iss, err
 		}
@@ -93,6 +96,10 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 			creds.ClientSecret, secretFrom = generated, ""
 		}
 		iss = r.issueFor(obj, iss, generate, changed)
+	} else if rollsKeys(obj) {
+		if creds, iss, keyGenerated, err = r.keyFor(obj, existing, creds, iss); err != nil {
+			return creds, iss, err
+		}
 	}
 	src, err := r.secretSource(obj, creds, existing, srv.Endpoints)
 	if err != nil {
@@ -114,7 +121,7 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 		}
 		return creds, iss, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
 	}
-	if existing != nil && secretFrom == "" && creds.ClientSecret != "" {
+	if existing != nil && ((secretFrom == "" && creds.ClientSecret != "") || keyGenerated) {
 		r.markWritten(obj, existing.ResourceVersion, iss.issuedAt, "")
 	}
 	r.reportSecretWrite(ctx, obj, existing, creds, desired, secretFrom)

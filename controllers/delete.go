@@ -162,7 +162,9 @@ func (r *OAuth2ClientReconciler) releaseSecret(ctx context.Context, obj *v1alpha
 	if err != nil || s == nil || !isManagedSecret(s, obj) || checkSecretOwner(s, obj) != nil {
 		return err
 	}
-	src, err := r.secretSource(obj, secrets.Read(s, obj.Spec.SecretTemplate), s, endpoints)
+	creds := secrets.Read(s, obj.Spec.SecretTemplate)
+	creds.PrivateKey = storedKey(s) // the client's key (strategy KeyRollover) stays with it
+	src, err := r.secretSource(obj, creds, s, endpoints)
 	if err != nil {
 		return err
 	}

@@ -24,8 +24,9 @@ import (
 // with an in-memory database) is created again with the same ID and the Secret's secret.
 // A settled resource that the drift scanner has just seen in sync, with the credentials in
 // status, is not read again, unless fullCheck (a reconcile request annotation) asks for it.
-func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, fullCheck bool) error {
-	desired, err := hydra.Desired(&obj.Spec, creds.ClientID, hydra.OwnerIn(r.Installation, obj.Namespace, obj.Name))
+// iss is the rotation state the Secret holds: with strategy KeyRollover, the keys to publish.
+func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, iss issuance, fullCheck bool) error {
+	desired, err := r.desiredClient(obj, creds.ClientID, creds, iss)
 	if err != nil {
 		return stalled(v1alpha1.ReasonHydraRejected, "The spec cannot be sent to Hydra: %v", err)
 	}

@@ -250,7 +250,7 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	defer srv.release()
 	creds, provided, issued, err := r.reconcileCredentials(ctx, obj, srv)
 	if err == nil {
-		err = r.reconcileHydraClient(ctx, obj, srv, creds, fullCheck)
+		err = r.reconcileHydraClient(ctx, obj, srv, creds, issued, fullCheck)
 	}
 	switch {
 	case err == nil && provided:

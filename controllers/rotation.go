@@ -31,6 +31,11 @@ type issuance struct {
 	pending       string
 	previousID    string
 	previousUntil time.Time
+	// pendingKey and previousKey are the state of a rotation with strategy KeyRollover
+	// (keyrollover.go): the fresh private key saved before its public key is published, and the
+	// public key (a JWK) switched from, valid until previousUntil.
+	pendingKey  string
+	previousKey string
 	// version is the resourceVersion of the Secret this was read from: a pass that writes a
 	// rotation step records it as replaced (cacheBehindRotation).
 	version string
@@ -63,6 +68,7 @@ func readIssuance(existing *corev1.Secret, obj *v1alpha1.OAuth2Client) issuance 
 	if len(iss.pending) < minSecretLength {
 		iss.pending = ""
 	}
+	readKeyState(existing, &iss)
 	if t, err := time.Parse(time.RFC3339, existing.Annotations[v1alpha1.CredentialsIssuedAtAnnotation]); err == nil {
 		iss.issuedAt = t
 	} else if obj.Spec.Rotation != nil {
@@ -104,7 +110,7 @@ func nextRotation(rot *v1alpha1.Rotation, issuedAt time.Time) (time.Time, bool) 
 // for credentials from a provided Secret, which the operator never rotates.
 func untilNextRotation(obj *v1alpha1.OAuth2Client, provided bool, now time.Time) time.Duration {
 	st := obj.Status.Rotation
-	if provided || !usesSecret(obj) || st == nil {
+	if provided || (!usesSecret(obj) && !rollsKeys(obj)) || st == nil {
 		return 0
 	}
 	if requested := obj.Annotations[v1alpha1.RotateRequestedAtAnnotation]; requested != "" && requested != st.LastHandledRequest &&
@@ -151,7 +157,7 @@ func (r *OAuth2ClientReconciler) issueFor(obj *v1alpha1.OAuth2Client, iss issuan
 		issuedAt = iss.issuedAt.Add(time.Second)
 	}
 	if generated {
-		iss.issuedAt, iss.request, iss.pending = issuedAt, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], ""
+		iss.issuedAt, iss.request, iss.pending, iss.pendingKey = issuedAt, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], "", ""
 		return iss
 	}
 	iss.issuedAt = issuedAt
@@ -173,8 +179,11 @@ func (r *OAuth2ClientReconciler) writtenByOperator(existing *corev1.Secret, cred
 // them in status, so that an error leaves the rotation unrecorded and the next pass finishes it.
 func (r *OAuth2ClientReconciler) reconcileRotation(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, creds secrets.Credentials, issued issuance) error {
 	var err error
-	if alternating(obj) {
+	switch {
+	case alternating(obj):
 		issued, err = r.reconcileAlternation(ctx, obj, srv, creds, issued)
+	case rollsKeys(obj):
+		creds, issued, err = r.reconcileKeyRollover(ctx, obj, srv, creds, issued)
 	}
 	if err == nil && rotationPending(obj, issued) {
 		err = r.restartTargets(ctx, obj, issued.issuedAt)
@@ -186,7 +195,26 @@ func (r *OAuth2ClientReconciler) reconcileRotation(ctx context.Context, obj *v1a
 		return err
 	}
 	r.recordIssuance(ctx, obj, srv, issued)
+	recordKeyIDs(obj, creds, issued)
 	return nil
+}
+
+// recordKeyIDs names the keys the server accepts in status (strategy KeyRollover), so that the
+// drift scanner can check the client's jwks without reading the Secret; it clears them for any
+// other strategy.
+func recordKeyIDs(obj *v1alpha1.OAuth2Client, creds secrets.Credentials, iss issuance) {
+	st := obj.Status.Rotation
+	if st == nil {
+		return
+	}
+	st.CurrentKeyID, st.PreviousKeyID = "", ""
+	if !rollsKeys(obj) {
+		return
+	}
+	st.CurrentKeyID = keyIDOf(creds.PrivateKey)
+	if previous, err := secrets.ParsePublicJWK(iss.previousKey); err == nil {
+		st.PreviousKeyID = previous.KeyID
+	}
 }
 
 // recordIssuance keeps status.rotation in step with the credentials the authorization server
@@ -206,7 +234,7 @@ func (r *OAuth2ClientReconciler) recordIssuance(ctx context.Context, obj *v1alph
 	rotated := st.CredentialsIssuedAt != nil && st.CredentialsIssuedAt.Before(&issued)
 	reason := rotationReason(st, iss)
 	st.PreviousClientID, st.PreviousValidUntil = iss.previousID, nil
-	if iss.previousID != "" {
+	if iss.previousID != "" || iss.previousKey != "" {
 		st.PreviousValidUntil = &metav1.Time{Time: iss.previousUntil}
 	}
 	if rotated {
@@ -263,7 +291,7 @@ func strategyOf(obj *v1alpha1.OAuth2Client) v1alpha1.RotationStrategy {
 }
 
 // rotationWrite is what a pass last wrote of a rotation: the Secret version it replaced, the
-// issue time and pending secret it wrote, and when.
+// issue time and pending secret or key it wrote, and when.
 type rotationWrite struct {
 	replacedVersion string
 	issuedAt        time.Time
@@ -297,7 +325,7 @@ func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client,
 	if time.Since(w.at) > staleCacheWindow {
 		return false
 	}
-	return iss.issuedAt.Before(w.issuedAt) || (w.pending != "" && iss.pending != w.pending && !iss.issuedAt.After(w.issuedAt))
+	return iss.issuedAt.Before(w.issuedAt) || (w.pending != "" && iss.pending+iss.pendingKey != w.pending && !iss.issuedAt.After(w.issuedAt))
 }
 
 // rotateNow decides whether this pass rotates the stored credentials. A rotation that is due

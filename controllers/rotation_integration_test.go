@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
 // tokenLoad is a consumer of a client's Secret asking for a client_credentials token 20 times a
@@ -23,9 +24,12 @@ type tokenLoad struct {
 	// API server before every request (a consumer that re-reads its mounted file each time,
 	// with an instant kubelet); more is a kubelet that syncs the volume that much later.
 	refresh time.Duration
+	// request asks for a token with the credentials of a copy of the Secret.
+	request func(*corev1.Secret) error
 
 	mu       sync.Mutex
 	outcomes []tokenOutcome
+	firstErr error // the first failed request's error, for the log
 }
 
 type tokenOutcome struct {
@@ -34,6 +38,9 @@ type tokenOutcome struct {
 }
 
 const tokenRate = 20 // requests per second, as the issue asks
+
+// assertionMu keeps client-assertion requests one at a time (assertionToken).
+var assertionMu sync.Mutex
 
 func (l *tokenLoad) run(ctx context.Context, t *testing.T) {
 	tick := time.NewTicker(time.Second / tokenRate)
@@ -56,8 +63,11 @@ func (l *tokenLoad) run(ctx context.Context, t *testing.T) {
 			}
 			creds, readAt = s, time.Now()
 		}
-		err := tokenFor(string(creds.Data["client_id"]), string(creds.Data["client_secret"]), "read")
+		err := l.request(creds)
 		l.mu.Lock()
+		if err != nil && l.firstErr == nil {
+			l.firstErr = err
+		}
 		l.outcomes = append(l.outcomes, tokenOutcome{at: time.Now(), ok: err == nil})
 		l.mu.Unlock()
 	}
@@ -106,15 +116,19 @@ func rotateUnderLoad(t *testing.T, prefix string, rot *v1alpha1.Rotation) loaded
 	lr := loadedRotation{ns: newNamespace(t, prefix)}
 	obj := serviceClient(lr.ns, "svc")
 	obj.Spec.Rotation = rot
+	request := basicToken
+	if rot.Strategy == v1alpha1.RotationStrategyKeyRollover {
+		obj.Spec.TokenEndpointAuthMethod, request = v1alpha1.AuthMethodPrivateKeyJWT, assertionToken
+	}
 	create(t, obj)
 	obj = waitReady(t, lr.ns, "svc")
 	lr.before = getSecret(t, lr.ns, "svc")
-	rememberSecret(string(lr.before.Data["client_secret"]))
+	rememberSecretsIn(lr.before)
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	lr.fresh = &tokenLoad{ns: lr.ns, secret: "svc"}
-	lr.late = &tokenLoad{ns: lr.ns, secret: "svc", refresh: kubeletDelay}
+	lr.fresh = &tokenLoad{ns: lr.ns, secret: "svc", request: request}
+	lr.late = &tokenLoad{ns: lr.ns, secret: "svc", refresh: kubeletDelay, request: request}
 	var wg sync.WaitGroup
 	for _, l := range []*tokenLoad{lr.fresh, lr.late} {
 		wg.Add(1)
@@ -149,8 +163,24 @@ func rotateUnderLoad(t *testing.T, prefix string, rot *v1alpha1.Rotation) loaded
 	stop()
 	wg.Wait()
 	lr.after = getSecret(t, lr.ns, "svc")
-	rememberSecret(string(lr.after.Data["client_secret"]))
+	rememberSecretsIn(lr.after)
 	return lr
+}
+
+// basicToken asks for a token with the Secret's client_secret (HTTP Basic).
+func basicToken(s *corev1.Secret) error {
+	return tokenFor(string(s.Data["client_id"]), string(s.Data["client_secret"]), "read")
+}
+
+// assertionToken asks for a token with a client assertion signed by the Secret's private key
+// under its key ID (private_key_jwt). Requests are sent one at a time: Hydra records each
+// assertion's jti to refuse replays, and the test's Hydra, on in-memory SQLite, answers a second
+// such write at the same moment with a 500 ("Unable to serialize access due to a concurrent
+// update in another session"), whatever the credentials; a production database does not.
+func assertionToken(s *corev1.Secret) error {
+	assertionMu.Lock()
+	defer assertionMu.Unlock()
+	return assertionTokenAt(hydraProc.PublicURL(), string(s.Data["client_id"]), string(s.Data["private_key"]), string(s.Data["key_id"]))
 }
 
 // TestReplaceRotationUnderTokenLoad rotates a client's secret with strategy Replace under the
@@ -230,5 +260,45 @@ func TestAlternatingClientsRotationUnderTokenLoad(t *testing.T) {
 	eventually(t, 30*time.Second, func() error { return goneErr(lr.ns, "svc") })
 	if n := len(ownedClients(t, lr.ns, "svc")); n != 0 {
 		t.Errorf("%d clients left at Hydra after deletion", n)
+	}
+}
+
+// TestKeyRolloverRotationUnderTokenLoad rotates a private_key_jwt client's key with strategy
+// KeyRollover under the same two consumers, which sign client assertions with the Secret's
+// private key. The new public key is published before the Secret switches to its private key,
+// and the key switched from stays published for the grace period, so no request may fail.
+func TestKeyRolloverRotationUnderTokenLoad(t *testing.T) {
+	lr := rotateUnderLoad(t, "rotate-keys", &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyKeyRollover, GracePeriod: "2m"})
+	rotated := lr.rotated
+	oldKID, newKID := string(lr.before.Data["key_id"]), string(lr.after.Data["key_id"])
+	st := rotated.Status.Rotation
+	if oldKID == "" || newKID == oldKID || st.CurrentKeyID != newKID || st.PreviousKeyID != oldKID || st.PreviousValidUntil == nil {
+		t.Fatalf("after the rotation: Secret key %q (before %q), status current %q previous %q until %v",
+			newKID, oldKID, st.CurrentKeyID, st.PreviousKeyID, st.PreviousValidUntil)
+	}
+	if string(lr.after.Data["client_id"]) != string(lr.before.Data["client_id"]) || len(lr.after.Data["client_secret"]) != 0 {
+		t.Error("KeyRollover must keep the client ID and never write a client_secret")
+	}
+	if err := assertionToken(lr.before); err != nil {
+		t.Errorf("the key switched from must keep working during the grace period: %v", err)
+	}
+	if err := assertionToken(lr.after); err != nil {
+		t.Fatal(err)
+	}
+	actual, err := hydraAPI.Get(context.Background(), rotated.Status.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hydra.HoldsKeys(actual, []string{newKID, oldKID}) {
+		t.Errorf("Hydra's jwks during the grace period: %v; want exactly keys %s and %s", actual.Jwks, newKID, oldKID)
+	}
+
+	nFresh, failedFresh, _, _ := lr.fresh.failures()
+	nLate, failedLate, _, _ := lr.late.failures()
+	t.Logf("ROTATION keyrollover: rotatedAfter=%s fresh: requests=%d failed=%d | kubelet delay %s: requests=%d failed=%d",
+		lr.rotatedAfter.Round(time.Millisecond), nFresh, failedFresh, kubeletDelay, nLate, failedLate)
+	if failedFresh != 0 || failedLate != 0 {
+		t.Errorf("token requests failed during a KeyRollover rotation: %d of %d (re-reading), %d of %d (late); want none; first errors: %v; %v",
+			failedFresh, nFresh, failedLate, nLate, lr.fresh.firstErr, lr.late.firstErr)
 	}
 }

@@ -5,7 +5,10 @@ package controllers
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v3"
+	josejwt "github.com/go-jose/go-jose/v3/jwt"
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -317,6 +322,45 @@ func tokenRequestAt(publicURL, id, secret, scope string, post bool) error {
 	_ = json.Unmarshal(body, &out)
 	if resp.StatusCode != http.StatusOK || out.AccessToken == "" {
 		return fmt.Errorf("token request for %s: %d %s", id, resp.StatusCode, body)
+	}
+	return nil
+}
+
+// assertionTokenAt asks the Hydra whose public API is publicURL for a client_credentials
+// token, authenticating with a client assertion (RFC 7523) signed by privatePEM under keyID.
+func assertionTokenAt(publicURL, id, privatePEM, keyID string) error {
+	block, _ := pem.Decode([]byte(privatePEM))
+	if block == nil {
+		return fmt.Errorf("client %s: no private key", id)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", keyID))
+	if err != nil {
+		return err
+	}
+	tokenURL := publicURL + "/oauth2/token"
+	now := time.Now()
+	assertion, err := josejwt.Signed(signer).Claims(josejwt.Claims{
+		Issuer: id, Subject: id, Audience: josejwt.Audience{tokenURL}, ID: rand.Text(),
+		IssuedAt: josejwt.NewNumericDate(now), Expiry: josejwt.NewNumericDate(now.Add(time.Minute)),
+	}).CompactSerialize()
+	if err != nil {
+		return err
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}
+	resp, err := http.PostForm(tokenURL, form)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("token request for %s with key %s: %d %s", id, keyID, resp.StatusCode, body)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ package v1alpha1
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // RotationStrategy is how the operator replaces a client's credentials.
-// +kubebuilder:validation:Enum=Replace;AlternatingClients
+// +kubebuilder:validation:Enum=Replace;AlternatingClients;KeyRollover
 type RotationStrategy string
 
 const (
@@ -33,6 +33,11 @@ const (
 	// to the other, each time with a fresh secret; the one switched from stays valid for the
 	// grace period.
 	RotationStrategyAlternatingClients RotationStrategy = "AlternatingClients"
+	// RotationStrategyKeyRollover is for private_key_jwt clients whose keys the operator
+	// generates: the private key is in the Secret, the public keys are the client's jwks at the
+	// authorization server. A rotation publishes a new key before the Secret switches to it,
+	// and the key switched from stays valid for the grace period.
+	RotationStrategyKeyRollover RotationStrategy = "KeyRollover"
 )
 
 // AlternateClientIDSuffix makes the second client ID of strategy AlternatingClients.
@@ -80,7 +85,7 @@ type RestartTarget struct {
 }
 
 // Rotation says how and when the operator rotates the client's credentials.
-// +kubebuilder:validation:XValidation:rule="!has(self.gracePeriod) || self.strategy == 'AlternatingClients'",message="gracePeriod applies to strategy AlternatingClients: with Replace the old secret stops working at once"
+// +kubebuilder:validation:XValidation:rule="!has(self.gracePeriod) || self.strategy != 'Replace'",message="gracePeriod applies to strategies AlternatingClients and KeyRollover: with Replace the old secret stops working at once"
 // +kubebuilder:validation:XValidation:rule="!has(self.period) || !has(self.gracePeriod) || !self.period.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || !self.gracePeriod.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || duration(self.period) > duration(self.gracePeriod)",message="period must be longer than gracePeriod: a rotation starts only after the credentials it replaced have been retired"
 type Rotation struct {
 	// strategy is how credentials are rotated. Replace: a new secret on the same client,
@@ -100,9 +105,9 @@ type Rotation struct {
 	// only when asked to, with the oauth2.clientoperator.dev/rotate-requested-at annotation.
 	// +optional
 	Period RotationPeriod `json:"period,omitempty"`
-	// gracePeriod is how long the client switched from keeps working after a rotation with
-	// strategy AlternatingClients, after which the operator deletes it at the authorization
-	// server: at least 2m, longer than it takes every consumer to read the new credentials
+	// gracePeriod is how long the client switched from (AlternatingClients) or the key switched
+	// from (KeyRollover) keeps working after a rotation, after which the operator deletes it at
+	// the authorization server: at least 2m, longer than it takes every consumer to read the new credentials
 	// (a mounted Secret: about two minutes; environment variables: until the pods restart).
 	// Default 10m.
 	// +optional
@@ -135,9 +140,18 @@ type RotationStatus struct {
 	// strategy AlternatingClients, which keeps working until previousValidUntil.
 	// +optional
 	PreviousClientID string `json:"previousClientID,omitempty"`
-	// previousValidUntil is when the operator deletes previousClientID at the server.
+	// previousValidUntil is when the operator deletes previousClientID, or the key
+	// previousKeyID, at the server.
 	// +optional
 	PreviousValidUntil *metav1.Time `json:"previousValidUntil,omitempty"`
+	// currentKeyID is the key ID (kid) of the private key in the Secret, with strategy
+	// KeyRollover: the RFC 7638 thumbprint of its public key, which the server publishes anyway.
+	// +optional
+	CurrentKeyID string `json:"currentKeyID,omitempty"`
+	// previousKeyID is the key the last rotation with strategy KeyRollover switched from, which
+	// keeps working until previousValidUntil.
+	// +optional
+	PreviousKeyID string `json:"previousKeyID,omitempty"`
 	// lastHandledRequest echoes the value of the oauth2.clientoperator.dev/rotate-requested-at
 	// annotation that was last handled.
 	// +optional

@@ -228,10 +228,37 @@ func (s *Scanner) enqueue(ctx context.Context, obj *v1alpha1.OAuth2Client) {
 	}
 }
 
-// matches reports whether Hydra's copy is this resource's, as desired.
+// matches reports whether Hydra's copy is this resource's, as desired. The keys the operator
+// generates (rotation strategy KeyRollover) are in the Secret, which the scanner never reads:
+// for them the client's jwks must be exactly the keys status names.
 func matches(installation string, obj *v1alpha1.OAuth2Client, actual *hydra.OAuth2Client) bool {
 	desired, err := hydra.Desired(&obj.Spec, obj.Status.ClientID, hydra.OwnerIn(installation, obj.Namespace, obj.Name))
-	return err == nil && len(hydra.Diff(desired, actual)) == 0
+	if err != nil {
+		return false
+	}
+	if keyIDs, generated := generatedKeyIDs(obj); generated {
+		if !hydra.HoldsKeys(actual, keyIDs) {
+			return false
+		}
+		desired.Jwks = actual.Jwks
+	}
+	return len(hydra.Diff(desired, actual)) == 0
+}
+
+// generatedKeyIDs are the key IDs status names for a client whose keys the operator generates.
+func generatedKeyIDs(obj *v1alpha1.OAuth2Client) ([]string, bool) {
+	rot, st := obj.Spec.Rotation, obj.Status.Rotation
+	if rot == nil || rot.Strategy != v1alpha1.RotationStrategyKeyRollover {
+		return nil, false
+	}
+	if st == nil || st.CurrentKeyID == "" {
+		return nil, true // not recorded yet: nothing matches, and a pass records them
+	}
+	ids := []string{st.CurrentKeyID}
+	if st.PreviousKeyID != "" {
+		ids = append(ids, st.PreviousKeyID)
+	}
+	return ids, true
 }
 
 // isSettled reports whether the resource is Ready for its current generation.

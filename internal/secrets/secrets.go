@@ -42,6 +42,9 @@ const secretBytes = 32
 type Credentials struct {
 	ClientID     string
 	ClientSecret string // empty for clients that authenticate without a secret
+	// PrivateKey is the PEM private key a private_key_jwt client signs its assertions with,
+	// when the operator generates its keys (rotation strategy KeyRollover); empty otherwise.
+	PrivateKey string
 }
 
 // String never prints the secret, so credentials can't leak through a log line or %v.
@@ -77,7 +80,11 @@ func NewFingerprintKey() ([]byte, error) {
 // offline; without the key, every guess needs the operator.
 func Fingerprint(key []byte, salt string, c Credentials) string {
 	h := hmac.New(sha256.New, key)
-	for _, part := range []string{"oauth2-client-operator/v1", salt, c.ClientID, c.ClientSecret} {
+	parts := []string{"oauth2-client-operator/v1", salt, c.ClientID, c.ClientSecret}
+	if c.PrivateKey != "" { // only then, so that the fingerprints of secrets stay what they were
+		parts = append(parts, c.PrivateKey)
+	}
+	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -180,6 +187,11 @@ type Source struct {
 	PendingSecret      string
 	PreviousClientID   string
 	PreviousValidUntil time.Time
+	// PendingPrivateKey and PreviousPublicKey are the state of a rotation with strategy
+	// KeyRollover: the key about to replace Credentials.PrivateKey (PEM), and the public key
+	// (a JWK) of the one the last rotation replaced, valid until PreviousValidUntil.
+	PendingPrivateKey string
+	PreviousPublicKey string
 }
 
 // PendingSecretKey holds the secret a rotation with strategy AlternatingClients is about to
@@ -208,6 +220,12 @@ func Render(src Source, key []byte) Desired {
 	}
 	if c.ClientSecret != "" {
 		d.Data[secretKey] = []byte(c.ClientSecret)
+	}
+	if c.PrivateKey != "" {
+		d.Data[PrivateKeyKey] = []byte(c.PrivateKey)
+		if jwk, err := PublicJWK(c.PrivateKey); err == nil {
+			d.Data[KeyIDKey] = []byte(jwk.KeyID)
+		}
 	}
 	if t != nil {
 		for k, v := range t.Labels {
@@ -245,6 +263,14 @@ func Render(src Source, key []byte) Desired {
 	}
 	if src.PreviousClientID != "" {
 		d.Annotations[v1alpha1.PreviousClientIDAnnotation] = src.PreviousClientID
+	}
+	if src.PendingPrivateKey != "" {
+		d.Data[PendingPrivateKeyKey] = []byte(src.PendingPrivateKey)
+	}
+	if src.PreviousPublicKey != "" {
+		d.Data[PreviousPublicKeyKey] = []byte(src.PreviousPublicKey)
+	}
+	if src.PreviousClientID != "" || src.PreviousPublicKey != "" {
 		d.Annotations[v1alpha1.PreviousValidUntilAnnotation] = src.PreviousValidUntil.UTC().Format(time.RFC3339)
 	}
 	return d
@@ -254,7 +280,8 @@ func Render(src Source, key []byte) Desired {
 // one the desired content lacks needs a write to remove it (server-side apply drops it).
 func operatorKeys(t *v1alpha1.SecretTemplate) []string {
 	idKey, secretKey := KeyNames(t)
-	return append([]string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey, PendingSecretKey}, formatKeys(FormatOf(t))...)
+	return append([]string{idKey, secretKey, DefaultClientIDKey, DefaultClientSecretKey, PendingSecretKey,
+		PrivateKeyKey, KeyIDKey, PendingPrivateKeyKey, PreviousPublicKeyKey}, formatKeys(FormatOf(t))...)
 }
 
 // NeedsWrite reports whether the existing managed Secret differs from the desired content or
