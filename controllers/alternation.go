@@ -79,6 +79,7 @@ func (iss issuance) carry(src *secrets.Source) {
 	src.IssuedAt, src.RotationRequest = iss.issuedAt, iss.request
 	src.PendingSecret, src.PreviousClientID, src.PreviousValidUntil = iss.pending, iss.previousID, iss.previousUntil
 	src.PendingPrivateKey, src.PreviousPublicKey = iss.pendingKey, iss.previousKey
+	src.SecretKeptAtServer = iss.keptAtServer
 }
 
 // reconcileAlternation carries a rotation with strategy AlternatingClients forward by the

@@ -113,6 +113,22 @@ func (h faultyHydra) List(ctx context.Context, owner string, size int, fn func([
 	return h.inner.List(ctx, owner, size, fn)
 }
 
+func (h faultyHydra) RotateSecret(ctx context.Context, id, secret string) error {
+	if err := h.f.before(); err != nil {
+		return err
+	}
+	defer h.f.after(true, true)
+	return h.inner.RotateSecret(ctx, id, secret)
+}
+
+func (h faultyHydra) ClearRotatedSecrets(ctx context.Context, id string) error {
+	if err := h.f.before(); err != nil {
+		return err
+	}
+	defer h.f.after(true, true)
+	return h.inner.ClearRotatedSecrets(ctx, id)
+}
+
 // faultyClient wraps a direct (uncached) API client.
 type faultyClient struct {
 	client.Client

@@ -36,6 +36,9 @@ type issuance struct {
 	// public key (a JWK) switched from, valid until previousUntil.
 	pendingKey  string
 	previousKey string
+	// keptAtServer: the server keeps the secret switched from working until previousUntil
+	// (strategy ServerRotation, serverrotation.go; pending is its fresh secret).
+	keptAtServer bool
 	// version is the resourceVersion of the Secret this was read from: a pass that writes a
 	// rotation step records it as replaced (cacheBehindRotation).
 	version string
@@ -69,6 +72,7 @@ func readIssuance(existing *corev1.Secret, obj *v1alpha1.OAuth2Client) issuance 
 		iss.pending = ""
 	}
 	readKeyState(existing, &iss)
+	iss.keptAtServer = rotatesAtServer(obj) && !iss.previousUntil.IsZero()
 	if t, err := time.Parse(time.RFC3339, existing.Annotations[v1alpha1.CredentialsIssuedAtAnnotation]); err == nil {
 		iss.issuedAt = t
 	} else if obj.Spec.Rotation != nil {
@@ -184,6 +188,8 @@ func (r *OAuth2ClientReconciler) reconcileRotation(ctx context.Context, obj *v1a
 		issued, err = r.reconcileAlternation(ctx, obj, srv, creds, issued)
 	case rollsKeys(obj):
 		creds, issued, err = r.reconcileKeyRollover(ctx, obj, srv, creds, issued)
+	case rotatesAtServer(obj):
+		creds, issued, err = r.reconcileServerRotation(ctx, obj, srv, creds, issued)
 	}
 	if err == nil && rotationPending(obj, issued) {
 		err = r.restartTargets(ctx, obj, issued.issuedAt)
@@ -234,7 +240,7 @@ func (r *OAuth2ClientReconciler) recordIssuance(ctx context.Context, obj *v1alph
 	rotated := st.CredentialsIssuedAt != nil && st.CredentialsIssuedAt.Before(&issued)
 	reason := rotationReason(st, iss)
 	st.PreviousClientID, st.PreviousValidUntil = iss.previousID, nil
-	if iss.previousID != "" || iss.previousKey != "" {
+	if iss.previousID != "" || iss.previousKey != "" || iss.keptAtServer {
 		st.PreviousValidUntil = &metav1.Time{Time: iss.previousUntil}
 	}
 	if rotated {
@@ -335,7 +341,7 @@ func (r *OAuth2ClientReconciler) cacheBehindRotation(obj *v1alpha1.OAuth2Client,
 // is told of it, and with strategy Replace the Secret's credentials fail from that write until
 // the server accepts them, so a server that is down must not be found out only after the write.
 func (r *OAuth2ClientReconciler) rotateNow(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, stored secrets.Credentials, iss issuance) (bool, error) {
-	if len(stored.ClientSecret) < minSecretLength || !mayRotate(obj) || alternating(obj) {
+	if len(stored.ClientSecret) < minSecretLength || !mayRotate(obj) || alternating(obj) || rotatesAtServer(obj) {
 		return false, nil
 	}
 	due, _ := rotationDue(obj.Spec.Rotation, obj.Annotations[v1alpha1.RotateRequestedAtAnnotation], iss, r.now())

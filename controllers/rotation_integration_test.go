@@ -5,11 +5,14 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -300,5 +303,37 @@ func TestKeyRolloverRotationUnderTokenLoad(t *testing.T) {
 	if failedFresh != 0 || failedLate != 0 {
 		t.Errorf("token requests failed during a KeyRollover rotation: %d of %d (re-reading), %d of %d (late); want none; first errors: %v; %v",
 			failedFresh, nFresh, failedLate, nLate, lr.fresh.firstErr, lr.late.firstErr)
+	}
+}
+
+// TestServerRotationStallsOnHydra requests a rotation with strategy ServerRotation from a real
+// Hydra v2.3.0, which has no secret rotation endpoint: the resource is Stalled with reason
+// RotationUnsupported and a message that names the way out, and the Secret's credentials are
+// the ones it had, which still obtain a token.
+func TestServerRotationStallsOnHydra(t *testing.T) {
+	ns := newNamespace(t, "rotate-server")
+	obj := serviceClient(ns, "svc")
+	obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyServerRotation}
+	create(t, obj)
+	obj = waitReady(t, ns, "svc")
+	before := getSecret(t, ns, "svc")
+	rememberSecretsIn(before)
+	annotate(t, obj, v1alpha1.RotateRequestedAtAnnotation, "now")
+	stalledObj := waitCondition(t, ns, "svc", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonRotationUnsupported)
+	if !meta.IsStatusConditionTrue(stalledObj.Status.Conditions, v1alpha1.ConditionStalled) {
+		t.Errorf("not Stalled: %+v", stalledObj.Status.Conditions)
+	}
+	msg := meta.FindStatusCondition(stalledObj.Status.Conditions, v1alpha1.ConditionReady).Message
+	for _, want := range []string{"has none", "AlternatingClients", "Replace"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the message %q does not say %q", msg, want)
+		}
+	}
+	after := getSecret(t, ns, "svc")
+	if string(after.Data["client_secret"]) != string(before.Data["client_secret"]) {
+		t.Error("an unsupported rotation changed the Secret's client_secret")
+	}
+	if err := secretWorks(ns, "svc"); err != nil {
+		t.Errorf("the Secret's credentials fail after the refused rotation: %v", err)
 	}
 }

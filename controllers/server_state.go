@@ -236,6 +236,20 @@ func (c *observedClient) Delete(ctx context.Context, id string) error {
 	return c.state.observe(ctx, c.inner.Delete(ctx, id))
 }
 
+func (c *observedClient) RotateSecret(ctx context.Context, id, secret string) error {
+	if err := c.state.open(); err != nil {
+		return err
+	}
+	return c.state.observe(ctx, c.inner.RotateSecret(ctx, id, secret))
+}
+
+func (c *observedClient) ClearRotatedSecrets(ctx context.Context, id string) error {
+	if err := c.state.open(); err != nil {
+		return err
+	}
+	return c.state.observe(ctx, c.inner.ClearRotatedSecrets(ctx, id))
+}
+
 // List observes the listing as one call: an error from fn is the caller's, not the server's.
 func (c *observedClient) List(ctx context.Context, ownerFilter string, pageSize int, fn func(page []hydra.OAuth2Client) error) error {
 	if err := c.state.open(); err != nil {

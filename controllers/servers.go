@@ -287,6 +287,14 @@ func (c *swappableClient) List(ctx context.Context, owner string, pageSize int, 
 	return c.current().List(ctx, owner, pageSize, fn)
 }
 
+func (c *swappableClient) RotateSecret(ctx context.Context, id, secret string) error {
+	return c.current().RotateSecret(ctx, id, secret)
+}
+
+func (c *swappableClient) ClearRotatedSecrets(ctx context.Context, id string) error {
+	return c.current().ClearRotatedSecrets(ctx, id)
+}
+
 // withRateLimit bounds c's requests by limit (spec.rateLimit); c itself without one.
 func withRateLimit(c hydra.Client, limit *v1alpha1.RateLimit) hydra.Client {
 	if limit == nil {
@@ -349,6 +357,20 @@ func (c *rateLimitedClient) List(ctx context.Context, owner string, pageSize int
 		return err
 	}
 	return c.inner.List(ctx, owner, pageSize, fn)
+}
+
+func (c *rateLimitedClient) RotateSecret(ctx context.Context, id, secret string) error {
+	if err := c.wait(ctx); err != nil {
+		return err
+	}
+	return c.inner.RotateSecret(ctx, id, secret)
+}
+
+func (c *rateLimitedClient) ClearRotatedSecrets(ctx context.Context, id string) error {
+	if err := c.wait(ctx); err != nil {
+		return err
+	}
+	return c.inner.ClearRotatedSecrets(ctx, id)
 }
 
 // serverIndex indexes OAuth2Clients by the server they refer to (serverKey.String), so that a

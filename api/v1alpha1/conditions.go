@@ -42,6 +42,9 @@ const (
 	ReasonHydraUnavailable = "HydraUnavailable"
 	// ReasonHydraRejected: Hydra refused the client as specified (4xx); fix the spec.
 	ReasonHydraRejected = "HydraRejected"
+	// ReasonRotationUnsupported: spec.rotation.strategy is ServerRotation and the authorization
+	// server has no secret rotation endpoint (Hydra up to v2.3.0); choose another strategy.
+	ReasonRotationUnsupported = "RotationUnsupported"
 	// ReasonClientIDConflict: the client ID belongs to another resource or was not created by
 	// this operator (and adoptExistingClient is not set).
 	ReasonClientIDConflict = "ClientIDConflict"

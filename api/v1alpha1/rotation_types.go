@@ -21,7 +21,7 @@ package v1alpha1
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // RotationStrategy is how the operator replaces a client's credentials.
-// +kubebuilder:validation:Enum=Replace;AlternatingClients;KeyRollover
+// +kubebuilder:validation:Enum=Replace;AlternatingClients;KeyRollover;ServerRotation
 type RotationStrategy string
 
 const (
@@ -38,6 +38,10 @@ const (
 	// authorization server. A rotation publishes a new key before the Secret switches to it,
 	// and the key switched from stays valid for the grace period.
 	RotationStrategyKeyRollover RotationStrategy = "KeyRollover"
+	// RotationStrategyServerRotation uses the authorization server's own secret rotation
+	// endpoint, which keeps the secret switched from working for the grace period. Hydra has it
+	// only after v2.3.0; a server without it stalls the resource with reason RotationUnsupported.
+	RotationStrategyServerRotation RotationStrategy = "ServerRotation"
 )
 
 // AlternateClientIDSuffix makes the second client ID of strategy AlternatingClients.
@@ -85,7 +89,7 @@ type RestartTarget struct {
 }
 
 // Rotation says how and when the operator rotates the client's credentials.
-// +kubebuilder:validation:XValidation:rule="!has(self.gracePeriod) || self.strategy != 'Replace'",message="gracePeriod applies to strategies AlternatingClients and KeyRollover: with Replace the old secret stops working at once"
+// +kubebuilder:validation:XValidation:rule="!has(self.gracePeriod) || self.strategy != 'Replace'",message="gracePeriod applies to strategies AlternatingClients, KeyRollover and ServerRotation: with Replace the old secret stops working at once"
 // +kubebuilder:validation:XValidation:rule="!has(self.period) || !has(self.gracePeriod) || !self.period.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || !self.gracePeriod.matches(r'^([0-9]{1,5}(\\.[0-9]{1,9})?(ns|us|ms|s|m|h))+$') || duration(self.period) > duration(self.gracePeriod)",message="period must be longer than gracePeriod: a rotation starts only after the credentials it replaced have been retired"
 type Rotation struct {
 	// strategy is how credentials are rotated. Replace: a new secret on the same client,
@@ -105,9 +109,9 @@ type Rotation struct {
 	// only when asked to, with the oauth2.clientoperator.dev/rotate-requested-at annotation.
 	// +optional
 	Period RotationPeriod `json:"period,omitempty"`
-	// gracePeriod is how long the client switched from (AlternatingClients) or the key switched
-	// from (KeyRollover) keeps working after a rotation, after which the operator deletes it at
-	// the authorization server: at least 2m, longer than it takes every consumer to read the new credentials
+	// gracePeriod is how long the client (AlternatingClients), key (KeyRollover) or secret
+	// (ServerRotation) switched from keeps working after a rotation, after which the operator
+	// ends it at the authorization server: at least 2m, longer than it takes every consumer to read the new credentials
 	// (a mounted Secret: about two minutes; environment variables: until the pods restart).
 	// Default 10m.
 	// +optional
@@ -140,8 +144,8 @@ type RotationStatus struct {
 	// strategy AlternatingClients, which keeps working until previousValidUntil.
 	// +optional
 	PreviousClientID string `json:"previousClientID,omitempty"`
-	// previousValidUntil is when the operator deletes previousClientID, or the key
-	// previousKeyID, at the server.
+	// previousValidUntil is when the operator deletes previousClientID, the key
+	// previousKeyID, or (ServerRotation) the secret switched from, at the server.
 	// +optional
 	PreviousValidUntil *metav1.Time `json:"previousValidUntil,omitempty"`
 	// currentKeyID is the key ID (kid) of the private key in the Secret, with strategy

@@ -90,6 +90,9 @@ type adapter struct {
 	unobserved bool
 	// server is the metrics' server label.
 	server string
+	// http and base serve the calls the SDK has no method for (rotate.go).
+	http *http.Client
+	base string
 }
 
 var _ Client = (*adapter)(nil)
@@ -101,7 +104,9 @@ func New(opts Options) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &adapter{api: api.OAuth2API, timeout: requestTimeout(opts), server: withDefault(opts.Server, "default")}, nil
+	cfg := api.GetConfig()
+	return &adapter{api: api.OAuth2API, timeout: requestTimeout(opts), server: withDefault(opts.Server, "default"),
+		http: cfg.HTTPClient, base: cfg.Servers[0].URL}, nil
 }
 
 // newAPIClient is the SDK's client of the admin API at opts.AdminURL, with opts' credentials,

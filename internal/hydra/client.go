@@ -30,4 +30,11 @@ type Client interface {
 	// List calls fn with each page of clients (ordered by ID) until fn returns an error or the
 	// last page has been seen. ownerFilter, when not empty, keeps only clients with that owner.
 	List(ctx context.Context, ownerFilter string, pageSize int, fn func(page []OAuth2Client) error) error
+	// RotateSecret makes secret the client's secret while the secrets it had keep working
+	// (POST /admin/clients/{id}/secrets/rotate, which releases of Hydra up to v2.3.0 lack: then
+	// the error is one for which IsRotationUnsupported is true).
+	RotateSecret(ctx context.Context, id, secret string) error
+	// ClearRotatedSecrets ends the secrets RotateSecret kept working (DELETE on the same path);
+	// the current secret stays.
+	ClearRotatedSecrets(ctx context.Context, id string) error
 }

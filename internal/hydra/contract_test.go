@@ -113,6 +113,7 @@ func contractCases() []contractCase {
 		{name: "list without a filter", run: listAll},
 		{name: "list with the owner filter", run: listOwner},
 		{name: "delete then get", run: deleteThenGet},
+		{name: "secret rotation endpoint of v2.3.0", run: rotationUnsupported},
 	}
 	return append(cases, refusedCases()...)
 }
@@ -277,6 +278,34 @@ func updateRotatesSecret(ctx context.Context, t *testing.T, b *backend) any {
 		t.Errorf("after rotation the old secret works: %v, the new one: %v", b.secretWorks(id, old), b.secretWorks(id, rotated))
 	}
 	return updated.GetClientSecret() == rotated
+}
+
+// rotationUnsupported: Hydra v2.3.0 has no secret rotation endpoint, and the fake (without
+// SupportSecretRotation) answers its path the same way; the client and its secret are left as
+// they were. Strategy ServerRotation stalls on this answer.
+func rotationUnsupported(ctx context.Context, t *testing.T, b *backend) any {
+	id, secret := uniqueID("contract-server-rotate"), "kept-secret-0123"
+	if _, err := b.api.Create(ctx, serviceClient(t, id, secret)); err != nil {
+		t.Fatal(err)
+	}
+	var outcome []string
+	for name, call := range map[string]func(string) error{
+		"rotate": func(id string) error { return b.api.RotateSecret(ctx, id, "rotated-secret-4567") },
+		"clear":  func(id string) error { return b.api.ClearRotatedSecrets(ctx, id) },
+	} {
+		for _, target := range []string{id, uniqueID("contract-unknown")} {
+			err := call(target)
+			if !IsRotationUnsupported(err) || IsNotFound(err) || IsTransient(err) || IsRejected(err) {
+				t.Errorf("%s: %v; want unsupported only", name, err)
+			}
+			outcome = append(outcome, name+": "+strings.TrimPrefix(fmt.Sprint(err), "hydra "))
+		}
+	}
+	if !b.secretWorks(id, secret) || b.secretWorks(id, "rotated-secret-4567") {
+		t.Error("an unsupported rotation changed the client's secret")
+	}
+	slices.Sort(outcome)
+	return outcome
 }
 
 func updateReplaces(ctx context.Context, t *testing.T, b *backend) any {

@@ -192,6 +192,9 @@ type Source struct {
 	// (a JWK) of the one the last rotation replaced, valid until PreviousValidUntil.
 	PendingPrivateKey string
 	PreviousPublicKey string
+	// SecretKeptAtServer: the server keeps the secret switched from working until
+	// PreviousValidUntil (rotation strategy ServerRotation).
+	SecretKeptAtServer bool
 }
 
 // PendingSecretKey holds the secret a rotation with strategy AlternatingClients is about to
@@ -252,28 +255,30 @@ func Render(src Source, key []byte) Desired {
 	// Set last, so a template can't override what the operator relies on.
 	d.Labels[v1alpha1.ManagedByLabel] = v1alpha1.ManagedByValue
 	d.Annotations[v1alpha1.CredentialsHashAnnotation] = Fingerprint(key, "", c)
+	renderRotationState(src, d)
+	return d
+}
+
+// renderRotationState writes the issue time and the state of a rotation under way into d.
+func renderRotationState(src Source, d Desired) {
+	setIf := func(m map[string]string, k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
 	if !src.IssuedAt.IsZero() {
 		d.Annotations[v1alpha1.CredentialsIssuedAtAnnotation] = src.IssuedAt.UTC().Format(time.RFC3339)
 	}
-	if src.RotationRequest != "" {
-		d.Annotations[v1alpha1.RotationRequestAnnotation] = src.RotationRequest
+	setIf(d.Annotations, v1alpha1.RotationRequestAnnotation, src.RotationRequest)
+	setIf(d.Annotations, v1alpha1.PreviousClientIDAnnotation, src.PreviousClientID)
+	for k, v := range map[string]string{PendingSecretKey: src.PendingSecret, PendingPrivateKeyKey: src.PendingPrivateKey, PreviousPublicKeyKey: src.PreviousPublicKey} {
+		if v != "" {
+			d.Data[k] = []byte(v)
+		}
 	}
-	if src.PendingSecret != "" {
-		d.Data[PendingSecretKey] = []byte(src.PendingSecret)
-	}
-	if src.PreviousClientID != "" {
-		d.Annotations[v1alpha1.PreviousClientIDAnnotation] = src.PreviousClientID
-	}
-	if src.PendingPrivateKey != "" {
-		d.Data[PendingPrivateKeyKey] = []byte(src.PendingPrivateKey)
-	}
-	if src.PreviousPublicKey != "" {
-		d.Data[PreviousPublicKeyKey] = []byte(src.PreviousPublicKey)
-	}
-	if src.PreviousClientID != "" || src.PreviousPublicKey != "" {
+	if src.PreviousClientID != "" || src.PreviousPublicKey != "" || src.SecretKeptAtServer {
 		d.Annotations[v1alpha1.PreviousValidUntilAnnotation] = src.PreviousValidUntil.UTC().Format(time.RFC3339)
 	}
-	return d
 }
 
 // operatorKeys are keys the operator may have written before; a managed Secret that still has

@@ -17,7 +17,9 @@ type record struct {
 	owner, name string
 	createdAt   time.Time
 	secretHash  [sha256.Size]byte
-	body        []byte
+	// rotated are the secrets a rotation at the server keeps working (rotate.go), newest first.
+	rotated [][sha256.Size]byte
+	body    []byte
 }
 
 func (f *Fake) get(w http.ResponseWriter, id string) {
@@ -94,6 +96,7 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request, id string) {
 		if c.GetClientSecret() == "" {
 			rec.secretHash = old.secretHash
 		}
+		rec.rotated = old.rotated
 		f.clients[id] = rec
 	}
 	f.mu.Unlock()

@@ -4,7 +4,8 @@
 // (hydra.New with AdminURL set to the fake's URL) at it, and the adapter's error typing and
 // pagination run as they do against Hydra.
 //
-// It answers as Hydra v2.3.0 does: the same status codes, error bodies, defaults, validation
+// It answers as Hydra v2.3.0 does (and, after SupportSecretRotation, serves the secret
+// rotation endpoint of later versions: rotate.go): the same status codes, error bodies, defaults, validation
 // rules (the ones that need no network), secret handling and Link headers. That is not taken
 // on trust: internal/hydra/contract_test.go runs the same cases against the fake and against
 // a real Hydra, and says where the two differ in ways the operator does not depend on. A
@@ -24,6 +25,7 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,10 +47,12 @@ const (
 // held on purpose.
 type Calls struct {
 	Get, List, Create, Update, Delete int
+	// Rotate counts the requests to the rotation endpoint (rotate.go), either method.
+	Rotate int
 }
 
 // Total is the number of requests of any operation.
-func (c Calls) Total() int { return c.Get + c.List + c.Create + c.Update + c.Delete }
+func (c Calls) Total() int { return c.Get + c.List + c.Create + c.Update + c.Delete + c.Rotate }
 
 // Fake is Hydra's admin API in memory. It is safe for concurrent use.
 type Fake struct {
@@ -63,6 +67,8 @@ type Fake struct {
 	clients map[string]*record
 	calls   Calls
 	faults  []fault
+	// rotation: the rotation endpoint is served (SupportSecretRotation).
+	rotation bool
 }
 
 // fault is one request the fake answers wrongly on purpose: with status, or not at all when
@@ -125,7 +131,8 @@ func (f *Fake) Calls() Calls {
 	return f.calls
 }
 
-// SecretMatches reports whether secret is the current secret of the client with this ID:
+// SecretMatches reports whether secret is the current secret of the client with this ID, or
+// one a rotation at the server keeps working:
 // what a client_credentials request at Hydra's token endpoint would tell.
 func (f *Fake) SecretMatches(id, secret string) bool {
 	f.mu.Lock()
@@ -134,7 +141,8 @@ func (f *Fake) SecretMatches(id, secret string) bool {
 	if !ok {
 		return false
 	}
-	return rec.secretHash == hashSecret(secret)
+	hash := hashSecret(secret)
+	return rec.secretHash == hash || slices.Contains(rec.rotated, hash)
 }
 
 // hashSecret is how the fake keeps secrets: never in the clear, as Hydra does (Hydra uses
@@ -148,7 +156,17 @@ const clientsPath = "/admin/clients"
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, id, ok := route(r.Method, r.URL.Path)
 	if !ok {
-		writeError(w, errNotFound)
+		op, id, ok = rotationRoute(r.Method, r.URL.Path)
+		f.mu.Lock()
+		supported := f.rotation
+		f.mu.Unlock()
+		if ok && !supported { // counted, and answered as by a Hydra without the route
+			f.count(op)
+			ok = false
+		}
+	}
+	if !ok {
+		writeRouteNotFound(w, r)
 		return
 	}
 	f.count(op)
@@ -167,6 +185,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.update(w, r, id)
 	case OpDelete:
 		f.delete(w, id)
+	case OpRotate:
+		f.rotate(w, r, id)
+	case OpClearRotated:
+		f.clearRotated(w, id)
 	}
 }
 
@@ -210,6 +232,8 @@ func (f *Fake) count(op Op) {
 		f.calls.Update++
 	case OpDelete:
 		f.calls.Delete++
+	case OpRotate, OpClearRotated:
+		f.calls.Rotate++
 	}
 }
 
