@@ -32,11 +32,21 @@ func (l *Leaks) Remember(value, origin string) {
 }
 
 // RememberSecret adds the values of a Secret's keys that hold a client secret: client_secret
-// and the names chosen with secretTemplate.clientSecretKey in the tests (any key with "secret").
+// and the names chosen with secretTemplate.clientSecretKey in the tests (any key with "secret"),
+// and the private keys of private_key_jwt clients (private_key, pending_private_key).
 func (l *Leaks) RememberSecret(s *corev1.Secret) {
 	for key, value := range s.Data {
-		if strings.Contains(strings.ToLower(key), "secret") {
+		switch k := strings.ToLower(key); {
+		case strings.Contains(k, "secret"):
 			l.Remember(string(value), fmt.Sprintf("the client secret of Secret %s/%s key %s", s.Namespace, s.Name, key))
+		case strings.Contains(k, "private_key"):
+			// A private key (rotation strategy KeyRollover) as a whole, and its first line of key
+			// material, which any printing of the key contains, with or without the PEM frame.
+			origin := fmt.Sprintf("the private key of Secret %s/%s key %s", s.Namespace, s.Name, key)
+			l.Remember(string(value), origin)
+			if lines := strings.Split(string(value), "\n"); len(lines) > 2 && len(lines[1]) >= 32 {
+				l.Remember(lines[1], origin)
+			}
 		}
 	}
 }
