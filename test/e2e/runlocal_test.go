@@ -238,7 +238,10 @@ type runLocal struct {
 	cmd  *exec.Cmd
 	tty  *os.File
 	done chan struct{}
-	log  *os.File
+	// drained closes when everything the terminal showed has been read (make has exited and the
+	// terminal answers EOF): what make printed last may still be unread when done closes.
+	drained chan struct{}
+	log     *os.File
 
 	mu  sync.Mutex
 	out bytes.Buffer // everything the terminal showed
@@ -268,8 +271,9 @@ func startRunLocal(t *testing.T, flags, logPath string) *runLocal {
 	if err != nil {
 		t.Fatalf("make run-local on a pseudo-terminal: %v", err)
 	}
-	rl := &runLocal{cmd: cmd, tty: tty, done: make(chan struct{}), log: log}
+	rl := &runLocal{cmd: cmd, tty: tty, done: make(chan struct{}), drained: make(chan struct{}), log: log}
 	go func() {
+		defer close(rl.drained)
 		// Drained all along: a terminal nobody reads blocks the writers.
 		buf := make([]byte, 32<<10)
 		for {
@@ -352,10 +356,13 @@ func (rl *runLocal) interrupt(t *testing.T, procs []proc) {
 	if _, err := rl.tty.Write([]byte{3}); err != nil { // ^C, as the keyboard sends it
 		t.Fatal(err)
 	}
-	select {
-	case <-rl.done:
-	case <-time.After(time.Minute):
-		t.Fatalf("make run-local still runs a minute after Ctrl-C")
+	deadline := time.After(time.Minute)
+	for _, ch := range []chan struct{}{rl.done, rl.drained} {
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("make run-local still runs, or its terminal still shows output, a minute after Ctrl-C")
+		}
 	}
 	if code := rl.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("make run-local exited with %d after Ctrl-C (%v), want 0", code, rl.cmd.ProcessState)
