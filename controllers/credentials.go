@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/secrets"
@@ -34,12 +34,28 @@ const minSecretLength = 6
 // issued is when the credentials of the operator's Secret were issued (zero for a provided
 // Secret): a rotation that is due is carried out here, by writing new credentials into the
 // Secret before the authorization server is told of them.
+//
+// A resource's first pass does not ask the API server for a Secret the cache lacks: it creates
+// the Secret, which fails if the name is taken, and only then reads it (secret_create.go).
 func (r *OAuth2ClientReconciler) reconcileCredentials(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server) (creds secrets.Credentials, provided bool, issued issuance, err error) {
-	name := secretName(obj)
-	existing, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name})
+	key := types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)}
+	existing, err := r.getSecret(ctx, key, !createsUnread(obj))
 	if err != nil {
 		return secrets.Credentials{}, false, issuance{}, err
 	}
+	creds, provided, issued, err = r.credentialsWith(ctx, obj, srv, existing)
+	if errors.Is(err, errSecretNameTaken) {
+		if existing, err = r.getSecret(ctx, key, true); err != nil {
+			return secrets.Credentials{}, false, issuance{}, err
+		}
+		return r.credentialsWith(ctx, obj, srv, existing)
+	}
+	return creds, provided, issued, err
+}
+
+// credentialsWith is reconcileCredentials for the Secret existing (nil: none was found).
+func (r *OAuth2ClientReconciler) credentialsWith(ctx context.Context, obj *v1alpha1.OAuth2Client, srv *Server, existing *corev1.Secret) (creds secrets.Credentials, provided bool, issued issuance, err error) {
+	name := secretName(obj)
 	if existing != nil && !isManagedSecret(existing, obj) {
 		if !sharedWith(existing, obj) {
 			return secrets.Credentials{}, true, issuance{}, waitFor(obj, v1alpha1.ReasonSecretNotShared, fmt.Sprintf(
@@ -111,13 +127,15 @@ func (r *OAuth2ClientReconciler) applyManagedSecret(ctx context.Context, obj *v1
 	if !secrets.NeedsWrite(existing, desired, obj.Spec.SecretTemplate, owner) {
 		return creds, iss, nil
 	}
-	ac := secrets.ApplyConfiguration(obj.Namespace, secretName(obj), desired, &owner)
-	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := r.writeManagedSecret(ctx, obj, existing, desired, owner); err != nil {
 		if apierrors.IsInvalid(err) {
 			// A secretTemplate the API server refuses won't be accepted on a retry either. The
 			// API server's message names the offending label or key, never a Secret's data.
 			return creds, iss, stalled(v1alpha1.ReasonSecretInvalid, "The API server refused Secret %s as secretTemplate shapes it: %s",
 				secretName(obj), apiMessage(err))
+		}
+		if errors.Is(err, errSecretNameTaken) {
+			return creds, iss, err
 		}
 		return creds, iss, fmt.Errorf("writing Secret %s: %w", secretName(obj), err)
 	}
@@ -235,11 +253,12 @@ func (r *OAuth2ClientReconciler) providedCredentials(obj *v1alpha1.OAuth2Client,
 }
 
 // getSecret reads the Secret from the cache, which holds only Secrets the operator manages, and
-// falls back to a direct read for any other (or one the cache has not seen yet). nil: no Secret.
-func (r *OAuth2ClientReconciler) getSecret(ctx context.Context, key types.NamespacedName) (*corev1.Secret, error) {
+// falls back to a direct read for any other (or one the cache has not seen yet) when
+// readUncached. nil: no Secret (or, without readUncached, none cached).
+func (r *OAuth2ClientReconciler) getSecret(ctx context.Context, key types.NamespacedName, readUncached bool) (*corev1.Secret, error) {
 	s := &corev1.Secret{}
 	err := r.Get(ctx, key, s)
-	if isGone(err) {
+	if isGone(err) && readUncached {
 		err = r.APIReader.Get(ctx, key, s)
 	}
 	if isGone(err) {

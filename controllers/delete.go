@@ -56,6 +56,7 @@ func (r *OAuth2ClientReconciler) reconcileDelete(ctx context.Context, obj *v1alp
 		return r.deletionBlocked(obj, previous, err)
 	}
 	r.registered.Delete(obj.UID)
+	r.sent.Delete(obj.UID)
 	r.replaced.Delete(obj.UID)
 	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
@@ -147,7 +148,7 @@ func (r *OAuth2ClientReconciler) candidateClientIDs(ctx context.Context, obj *v1
 		add(alternate)
 	}
 	if obj.Status.ClientID == "" {
-		s, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)})
+		s, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)}, true)
 		if err == nil && s != nil {
 			add(secrets.Read(s, obj.Spec.SecretTemplate).ClientID)
 		}
@@ -158,7 +159,7 @@ func (r *OAuth2ClientReconciler) candidateClientIDs(ctx context.Context, obj *v1
 // releaseSecret removes the resource's controller reference from its managed Secret, so that
 // garbage collection keeps the credentials of an orphaned Hydra client.
 func (r *OAuth2ClientReconciler) releaseSecret(ctx context.Context, obj *v1alpha1.OAuth2Client, endpoints secrets.Endpoints) error {
-	s, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)})
+	s, err := r.getSecret(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: secretName(obj)}, true)
 	if err != nil || s == nil || !isManagedSecret(s, obj) || checkSecretOwner(s, obj) != nil {
 		return err
 	}
@@ -171,6 +172,9 @@ func (r *OAuth2ClientReconciler) releaseSecret(ctx context.Context, obj *v1alpha
 	desired := secrets.Render(src, r.FingerprintKey)
 	// Recorded so that only this resource, re-created under the same name, may take it over.
 	desired.Annotations[v1alpha1.ReleasedByAnnotation] = obj.Name
+	if err := r.takeOverCreatedFields(ctx, s); err != nil { // else the owner reference would stay
+		return err
+	}
 	ac := secrets.ApplyConfiguration(obj.Namespace, s.Name, desired, nil)
 	if err := r.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("releasing Secret %s: %w", s.Name, err)

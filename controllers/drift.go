@@ -18,6 +18,10 @@ type DriftVerdicts interface {
 	// MarkInSync records that the pass has just made Hydra's client match this generation, so
 	// that the pass its own Secret and status writes trigger need not read Hydra again.
 	MarkInSync(obj *v1alpha1.OAuth2Client)
+	// SeenInSync reports whether some generation of the resource was last seen in sync at Hydra
+	// (by the last scan, or by a pass since), its owner mark included: its client is this
+	// resource's, whatever its generation is now.
+	SeenInSync(obj *v1alpha1.OAuth2Client) bool
 }
 
 type noDrift struct{}
@@ -25,3 +29,5 @@ type noDrift struct{}
 func (noDrift) Verdict(*v1alpha1.OAuth2Client) drift.Verdict { return drift.Unknown }
 
 func (noDrift) MarkInSync(*v1alpha1.OAuth2Client) {}
+
+func (noDrift) SeenInSync(*v1alpha1.OAuth2Client) bool { return false }

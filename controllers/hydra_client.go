@@ -43,6 +43,10 @@ func (r *OAuth2ClientReconciler) reconcileHydraClient(ctx context.Context, obj *
 		}
 	}
 
+	if !fullCheck && r.knownAtHydra(obj, srv, creds.ClientID, fingerprint) {
+		return r.updateUnread(ctx, obj, srv, desired, creds, fingerprint)
+	}
+
 	if obj.Status.ClientID == "" && creds.ClientID == string(obj.UID) {
 		// Never registered as far as status knows, under the ID derived from the resource:
 		// create straight away. After a crash that came before the status write, Hydra answers
@@ -85,6 +89,7 @@ func (r *OAuth2ClientReconciler) compareAndUpdate(ctx context.Context, obj *v1al
 		}
 	}
 	r.remember(obj, srv, creds.ClientID, fingerprint)
+	r.rememberSent(obj, desired)
 	return nil
 }
 
@@ -137,6 +142,7 @@ func (r *OAuth2ClientReconciler) createClient(ctx context.Context, obj *v1alpha1
 	// Hydra (deleted there, or lost with an in-memory database): that is drift being repaired.
 	recreated := obj.Status.ClientID == creds.ClientID
 	r.remember(obj, srv, creds.ClientID, fingerprint)
+	r.rememberSent(obj, desired)
 	if recreated {
 		ctrl.LoggerFrom(ctx).Info("Re-created Hydra client that had vanished at Hydra", "clientID", creds.ClientID)
 		r.event(obj, corev1.EventTypeNormal, "Recreated", fmt.Sprintf("Client %s was missing at Hydra; re-created it with the credentials in Secret %s", creds.ClientID, secretName(obj)))

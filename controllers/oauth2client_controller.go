@@ -112,6 +112,9 @@ type OAuth2ClientReconciler struct {
 	// replaced remembers, per resource, what this process last wrote of a rotation, to tell a
 	// Secret cache that has not caught up from a rotation that is due (cacheBehindRotation).
 	replaced sync.Map // types.UID -> rotationWrite
+	// sent remembers, per resource, the client this process last knew Hydra to hold as desired,
+	// to update it without reading it first (hydra_update.go).
+	sent sync.Map // types.UID -> sentClient
 }
 
 // registration is what a pass registered at Hydra for one resource.
@@ -222,6 +225,7 @@ func (r *OAuth2ClientReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if err := r.patchStatus(ctx, original, obj); err != nil {
 			// The record of what was registered is only trustworthy once status holds it too.
 			r.registered.Delete(obj.UID)
+			r.sent.Delete(obj.UID)
 			retErr = errors.Join(retErr, err)
 		}
 	}()

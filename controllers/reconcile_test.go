@@ -59,6 +59,7 @@ var fastScheme = func() *runtime.Scheme {
 func newFastWorld(t *testing.T, objs ...client.Object) *fastWorld {
 	t.Helper()
 	k := fake.NewClientBuilder().WithScheme(fastScheme).
+		WithReturnManagedFields(). // as the API server: the operator reads who owns a Secret's fields
 		WithStatusSubresource(&v1alpha1.OAuth2Client{}).
 		WithIndex(&v1alpha1.OAuth2Client{}, clientIDIndex, claimedIDs).
 		WithObjects(objs...).

@@ -144,6 +144,16 @@ func (s *Scanner) MarkInSync(obj *v1alpha1.OAuth2Client) {
 	s.verified[obj.UID] = obj.Generation
 }
 
+// SeenInSync reports whether some generation of the resource was last seen in sync at Hydra:
+// by the last scan (which drops every resource it finds drifted or missing), or by the
+// reconciler since. Its client then carries this resource's owner mark.
+func (s *Scanner) SeenInSync(obj *v1alpha1.OAuth2Client) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.verified[obj.UID]
+	return ok
+}
+
 // Scan compares Hydra's clients, page by page, with the settled resources in the cache, and
 // queues those whose client is missing or differs. Start runs it every Interval.
 func (s *Scanner) Scan(ctx context.Context) (checked, queued int, err error) {

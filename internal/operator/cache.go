@@ -3,11 +3,13 @@ package operator
 import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/controllers"
 )
 
 // cacheOptions caches only the Secrets the operator manages (selected by label), so memory does
@@ -33,14 +35,14 @@ func cacheOptions(watchNamespaces []string, shard labels.Selector) cache.Options
 }
 
 // slimForCache drops what the operator never reads from objects before they enter the cache:
-// managedFields, often the largest part of an object, and the copy of the whole manifest that
+// managedFields, often the largest part of an object (all but createdMarks), and the copy of the whole manifest that
 // client-side `kubectl apply` keeps in an annotation. Nothing is written back from these
 // copies except through patches computed between two of them, so the dropped fields are never
 // touched at the API server.
 func slimForCache(in any) (any, error) {
 	if obj, err := meta.Accessor(in); err == nil {
 		if obj.GetManagedFields() != nil {
-			obj.SetManagedFields(nil)
+			obj.SetManagedFields(createdMarks(obj.GetManagedFields()))
 		}
 		if a := obj.GetAnnotations(); a != nil {
 			if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
@@ -50,4 +52,16 @@ func slimForCache(in any) (any, error) {
 		}
 	}
 	return in, nil
+}
+
+// createdMarks is what the cache keeps of managedFields: the manager and operation of the
+// operator's Update entry, which a Secret the operator created carries until its first apply
+// takes the fields over (controllers' takeOverCreatedFields reads the rest then); nil otherwise.
+func createdMarks(fields []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	for _, m := range fields {
+		if m.Manager == controllers.FieldManager && m.Operation == metav1.ManagedFieldsOperationUpdate && m.Subresource == "" {
+			return []metav1.ManagedFieldsEntry{{Manager: m.Manager, Operation: m.Operation}}
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/controllers"
 )
 
 // TestCacheOptions: the informers watch only the listed namespaces (all when there is no
@@ -66,5 +67,38 @@ func TestSlimForCache(t *testing.T) {
 	}
 	if slim.Annotations["keep"] != "me" || slim.Labels["keep"] != "me" || slim.Name != "s" {
 		t.Errorf("other metadata lost: %+v", slim.ObjectMeta)
+	}
+}
+
+// A Secret the operator created keeps, in the cache, the mark that its fields are held by a
+// create (controllers' takeOverCreatedFields runs before the first apply), without the fields.
+func TestSlimForCacheKeepsTheCreatedMark(t *testing.T) {
+	fields := metav1.NewFieldsV1(`{"f:data":{"f:client_id":{}}}`)
+	for _, tc := range []struct {
+		name   string
+		fields []metav1.ManagedFieldsEntry
+		marked bool
+	}{
+		{"created by the operator", []metav1.ManagedFieldsEntry{
+			{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: fields},
+			{Manager: controllers.FieldManager, Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: fields}}, true},
+		{"applied by the operator", []metav1.ManagedFieldsEntry{
+			{Manager: controllers.FieldManager, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: fields}}, false},
+		{"the operator's status update", []metav1.ManagedFieldsEntry{
+			{Manager: controllers.FieldManager, Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", FieldsV1: fields}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _ := slimForCache(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", ManagedFields: tc.fields}})
+			kept := out.(*corev1.Secret).ManagedFields
+			want := []metav1.ManagedFieldsEntry(nil)
+			if tc.marked {
+				want = []metav1.ManagedFieldsEntry{{Manager: controllers.FieldManager, Operation: metav1.ManagedFieldsOperationUpdate}}
+			}
+			if !slices.EqualFunc(kept, want, func(a, b metav1.ManagedFieldsEntry) bool {
+				return a.Manager == b.Manager && a.Operation == b.Operation && a.FieldsV1 == nil
+			}) {
+				t.Errorf("kept %+v, want %+v", kept, want)
+			}
+		})
 	}
 }

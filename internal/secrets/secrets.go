@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 )
@@ -338,6 +339,22 @@ func ApplyConfiguration(namespace, name string, d Desired, owner *metav1.OwnerRe
 			WithController(true).WithBlockOwnerDeletion(true))
 	}
 	return ac
+}
+
+// Object is the Secret ApplyConfiguration describes, for a create: the same type, labels,
+// annotations, data and controller reference.
+func Object(namespace, name string, d Desired, owner *metav1.OwnerReference) *corev1.Secret {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: d.Labels, Annotations: d.Annotations},
+		Type:       d.Type,
+		Data:       d.Data,
+	}
+	if owner != nil {
+		ref := *owner
+		ref.Controller, ref.BlockOwnerDeletion = ptr.To(true), ptr.To(true)
+		s.OwnerReferences = []metav1.OwnerReference{ref}
+	}
+	return s
 }
 
 // typeOrOpaque is a Secret's type as the API server defaults it.
