@@ -109,10 +109,12 @@ fuzz-long: ## Run every fuzz target for FUZZ_LONG_TIME each.
 	hack/fuzz.sh $(FUZZ_LONG_TIME)
 
 .PHONY: bench
-bench: testbins build ## Scale benchmark against real processes (BENCH_N=1000 by default) and Go benchmarks.
+bench: testbins build ## Scale benchmark against real processes (BENCH_N="1000 10000" by default: one table each) and Go benchmarks.
 	go test -run '^$$' -bench . -benchmem ./internal/...
-	KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
-		go run ./test/bench -operator $(LOCALBIN)/manager -n $${BENCH_N:-1000}
+	for n in $${BENCH_N:-1000 10000}; do \
+		KUBEBUILDER_ASSETS="$$(hack/testbins.sh envtest)" HYDRA_BIN="$$(hack/testbins.sh hydra)" \
+			go run ./test/bench -operator $(LOCALBIN)/manager -n $$n || exit 1; \
+	done
 
 .PHONY: testbins
 testbins: ## Build (once per machine) kube-apiserver, etcd, kubectl, kube-controller-manager and Hydra, pinned by version.

@@ -404,6 +404,9 @@ func (b *bench) update(ctx context.Context) error {
 		StatusSeconds: statusDone.Sub(start).Seconds(), HydraPolls: polls,
 		Hydra: hydra, API: apiAfter.Sub(apiBefore), CPU: cpu,
 	}
+	if b.res.Raw.PerSecond > 0 {
+		b.res.Update.RatioToRaw = b.res.Update.PerSecond / b.res.Raw.PerSecond
+	}
 	logf("update: Hydra reflects all %d after %.1fs (statuses after %.1fs) = %.0f/s; Hydra %s; API %s", n, elapsed.Seconds(),
 		b.res.Update.StatusSeconds, b.res.Update.PerSecond, countsText(hydra, 1), apiText(b.res.Update.API, 1))
 	return nil
