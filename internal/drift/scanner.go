@@ -145,8 +145,9 @@ func (s *Scanner) MarkInSync(obj *v1alpha1.OAuth2Client) {
 }
 
 // SeenInSync reports whether some generation of the resource was last seen in sync at Hydra:
-// by the last scan (which drops every resource it finds drifted or missing), or by the
-// reconciler since. Its client then carries this resource's owner mark.
+// by the last scan (which drops every resource it finds drifted or missing, and keeps a
+// resource with a new generation only while its client still carries its owner mark), or by
+// the reconciler since. Its client then carries this resource's owner mark.
 func (s *Scanner) SeenInSync(obj *v1alpha1.OAuth2Client) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -162,14 +163,31 @@ func (s *Scanner) Scan(ctx context.Context) (checked, queued int, err error) {
 		return 0, 0, err
 	}
 	byID := map[string]*v1alpha1.OAuth2Client{}
+	// changing: resources with a new generation not reconciled yet. Not the scan's to check, but
+	// what it knew of them stays while Hydra still marks their client as theirs (SeenInSync).
+	changing := map[string]*v1alpha1.OAuth2Client{}
 	for _, obj := range resources {
-		if isSettled(obj) && obj.DeletionTimestamp.IsZero() && (s.opts.Selects == nil || s.opts.Selects(obj)) {
+		if !obj.DeletionTimestamp.IsZero() || (s.opts.Selects != nil && !s.opts.Selects(obj)) || obj.Status.ClientID == "" {
+			continue
+		}
+		if isSettled(obj) {
 			byID[obj.Status.ClientID] = obj
+		} else {
+			changing[obj.Status.ClientID] = obj
 		}
 	}
 	verified := make(map[types.UID]int64, len(byID))
+	s.mu.RLock()
+	previous := s.verified
+	s.mu.RUnlock()
 	err = s.opts.Hydra.List(ctx, "", s.opts.PageSize, func(page []hydra.OAuth2Client) error {
 		for i := range page {
+			if obj, ok := changing[page[i].GetClientId()]; ok {
+				if gen, seen := previous[obj.UID]; seen && page[i].GetOwner() == hydra.OwnerIn(s.opts.Installation, obj.Namespace, obj.Name) {
+					verified[obj.UID] = gen
+				}
+				continue
+			}
 			obj, ok := byID[page[i].GetClientId()]
 			if !ok {
 				continue

@@ -171,3 +171,35 @@ func TestQueuedResourceIsNotVouchedForDuringTheScan(t *testing.T) {
 		}
 	}
 }
+
+// A resource with a new generation (not settled) is not checked, but a scan keeps what it knew
+// of it while Hydra still marks the client as the resource's: the reconciler may then update
+// the client without reading it. A client whose mark changed loses that.
+func TestScanKeepsSeenInSyncOfChangingResources(t *testing.T) {
+	kept, taken := settled("kept", "id-kept"), settled("taken", "id-taken")
+	other := atHydra(t, taken)
+	other.SetOwner(hydra.OwnerIn("", "elsewhere", "someone"))
+	h := &listOnly{clients: []hydra.OAuth2Client{atHydra(t, kept), other}}
+	store := toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)
+	for _, obj := range []*v1alpha1.OAuth2Client{kept, taken} {
+		if err := store.Add(obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(Options{Store: store, Hydra: h, Queue: make(chan event.GenericEvent, 10), PageSize: 10})
+	s.MarkInSync(kept)
+	s.MarkInSync(taken)
+	kept.Generation, taken.Generation = 2, 2 // spec edits, not reconciled yet
+	if _, _, err := s.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !s.SeenInSync(kept) {
+		t.Error("a changing resource whose client still carries its mark lost SeenInSync")
+	}
+	if s.SeenInSync(taken) {
+		t.Error("a changing resource whose client carries another mark kept SeenInSync")
+	}
+	if s.Verdict(kept) != Unknown {
+		t.Error("a changing resource is vouched for")
+	}
+}
