@@ -18,7 +18,8 @@ limitations under the License.
 // every field carries the doc comment `kubectl explain` shows, its bounds and its CEL rules with
 // their messages. Split across files, one field's rules would sit far from its neighbours'. The
 // nested objects with rules of their own live beside it: secretTemplate in
-// secrettemplate_types.go, jwks and tokenLifespans in tokensettings_types.go.
+// secrettemplate_types.go, jwks and tokenLifespans in tokensettings_types.go; the status in
+// oauth2client_status_types.go.
 
 package v1alpha1
 
@@ -369,48 +370,6 @@ type OAuth2ClientSpec struct {
 	// See docs/user-guide.md, "Rotating credentials".
 	// +optional
 	Rotation *Rotation `json:"rotation,omitempty"`
-}
-
-// OAuth2ClientStatus is what the operator last observed and did.
-type OAuth2ClientStatus struct {
-	// observedGeneration is the generation of the spec the operator last finished with: either
-	// fully applied to the authorization server and the Secret (Ready=True), or refused for good
-	// (Stalled=True). While it is behind metadata.generation, the operator is still working.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// conditions: Ready (the client is registered as specified and the Secret holds working
-	// credentials), Reconciling (work is in progress; present only while true) and Stalled (the
-	// operator cannot make progress without a change to the spec or the environment; present
-	// only while true).
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-
-	// clientID is the client_id registered at the authorization server.
-	// +optional
-	ClientID string `json:"clientID,omitempty"`
-
-	// secretName is the Secret that holds the client's credentials.
-	// +optional
-	SecretName string `json:"secretName,omitempty"`
-
-	// credentialsFingerprint identifies the credentials last registered at the authorization
-	// server: an HMAC-SHA-256, truncated, keyed with a per-installation key that only the
-	// operator holds, over the client ID and the secret (salted with the resource's UID). It
-	// lets the operator notice a changed Secret, and cannot be used to guess the secret without
-	// that key.
-	// +optional
-	CredentialsFingerprint string `json:"credentialsFingerprint,omitempty"`
-
-	// lastHandledRequestedAt echoes the value of the oauth2.clientoperator.dev/requested-at
-	// annotation that was last handled.
-	// +optional
-	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
-	// rotation tells when the credentials were issued and rotated, and when they rotate next.
-	// +optional
-	Rotation *RotationStatus `json:"rotation,omitempty"`
 }
 
 // OAuth2Client is an OAuth2 client registered at the authorization server (Ory Hydra), with
