@@ -304,15 +304,9 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 		},
 		{
 			name: "rotate-alternating",
-			prepare: func(t *testing.T, key client.ObjectKey) {
-				obj := serviceClient(key.Namespace, key.Name)
+			prepare: readyDirectWith(func(obj *v1alpha1.OAuth2Client) {
 				obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyAlternatingClients}
-				create(t, obj)
-				f := &faults{}
-				if err := reconcileUntil(directReconciler(f), f, key, isReady(key)); err != nil {
-					t.Fatal(err)
-				}
-			},
+			}),
 			act: func(t *testing.T, key client.ObjectKey) {
 				obj := &v1alpha1.OAuth2Client{}
 				if err := k8s.Get(ctx, key, obj); err != nil {
@@ -325,16 +319,10 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 		},
 		{
 			name: "rotate-keyrollover",
-			prepare: func(t *testing.T, key client.ObjectKey) {
-				obj := serviceClient(key.Namespace, key.Name)
+			prepare: readyDirectWith(func(obj *v1alpha1.OAuth2Client) {
 				obj.Spec.TokenEndpointAuthMethod = v1alpha1.AuthMethodPrivateKeyJWT
 				obj.Spec.Rotation = &v1alpha1.Rotation{Strategy: v1alpha1.RotationStrategyKeyRollover}
-				create(t, obj)
-				f := &faults{}
-				if err := reconcileUntil(directReconciler(f), f, key, isReady(key)); err != nil {
-					t.Fatal(err)
-				}
-			},
+			}),
 			act: func(t *testing.T, key client.ObjectKey) {
 				obj := &v1alpha1.OAuth2Client{}
 				if err := k8s.Get(ctx, key, obj); err != nil {
@@ -382,12 +370,21 @@ func TestCrashAfterEveryCallConverges(t *testing.T) {
 }
 
 // readyDirect creates the resource and reconciles it to Ready with an undisturbed process.
-func readyDirect(t *testing.T, key client.ObjectKey) {
-	t.Helper()
-	create(t, serviceClient(key.Namespace, key.Name))
-	f := &faults{}
-	if err := reconcileUntil(directReconciler(f), f, key, isReady(key)); err != nil {
-		t.Fatal(err)
+func readyDirect(t *testing.T, key client.ObjectKey) { readyDirectWith(nil)(t, key) }
+
+// readyDirectWith is readyDirect for a service client that shape changes first.
+func readyDirectWith(shape func(*v1alpha1.OAuth2Client)) func(t *testing.T, key client.ObjectKey) {
+	return func(t *testing.T, key client.ObjectKey) {
+		t.Helper()
+		obj := serviceClient(key.Namespace, key.Name)
+		if shape != nil {
+			shape(obj)
+		}
+		create(t, obj)
+		f := &faults{}
+		if err := reconcileUntil(directReconciler(f), f, key, isReady(key)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
