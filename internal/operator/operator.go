@@ -110,7 +110,6 @@ func DefaultOptions() Options {
 		KubeBurst:            400,
 		FingerprintKeySecret: "oauth2-client-operator-fingerprint-key",
 		StartupGrace:         time.Minute,
-		SuccessEvents:        true,
 	}
 }
 
