@@ -35,8 +35,9 @@ func cacheOptions(watchNamespaces []string, shard labels.Selector) cache.Options
 }
 
 // slimForCache drops what the operator never reads from objects before they enter the cache:
-// managedFields, often the largest part of an object (all but createdMarks), and the copy of the whole manifest that
-// client-side `kubectl apply` keeps in an annotation. Nothing is written back from these
+// managedFields, often the largest part of an object (all but createdMarks), and the copy of
+// the whole manifest that client-side `kubectl apply` keeps in an annotation; and it shares
+// the strings that repeat across objects (internShared). Nothing is written back from these
 // copies except through patches computed between two of them, so the dropped fields are never
 // touched at the API server.
 func slimForCache(in any) (any, error) {
@@ -50,6 +51,7 @@ func slimForCache(in any) (any, error) {
 				obj.SetAnnotations(a)
 			}
 		}
+		internShared(obj)
 	}
 	return in, nil
 }
