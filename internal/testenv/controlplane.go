@@ -27,6 +27,9 @@ type ControlPlaneOptions struct {
 	KubeconfigPath string
 	// Log receives the output of etcd and kube-apiserver; nil discards it.
 	Log io.Writer
+	// Profiling serves Go's /debug/pprof on the API server (to administrators), which envtest
+	// turns off: the benchmark takes the API server's CPU profile with it.
+	Profiling bool
 }
 
 // ControlPlane is a running etcd and kube-apiserver on loopback ports (envtest), with the
@@ -78,6 +81,9 @@ func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
 	env.ControlPlane.GetAPIServer().Path = filepath.Join(assets, "kube-apiserver")
 	env.ControlPlane.KubectlPath = filepath.Join(assets, "kubectl")
+	if opts.Profiling {
+		env.ControlPlane.GetAPIServer().Configure().Set("profiling", "true")
+	}
 	if opts.Log != nil {
 		env.ControlPlane.Etcd.Out, env.ControlPlane.Etcd.Err = opts.Log, opts.Log
 		api := env.ControlPlane.GetAPIServer()

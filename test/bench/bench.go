@@ -39,6 +39,7 @@ type bench struct {
 	opLog   *os.File
 	logs    []io.Closer
 	metrics string // the running operator's metrics URL
+	pprof   string // the running operator's /debug/pprof/ URL
 
 	scheme        *runtime.Scheme
 	k8s           client.Client
@@ -84,7 +85,7 @@ func newBench(ctx context.Context, cfg config) (*bench, error) {
 	}
 	b.logs = append(b.logs, cpLog)
 	logf("starting etcd and kube-apiserver")
-	b.cp, err = testenv.StartControlPlane(testenv.ControlPlaneOptions{CRDDir: filepath.Join(root, "config", "crd", "bases"), Log: cpLog})
+	b.cp, err = testenv.StartControlPlane(testenv.ControlPlaneOptions{CRDDir: filepath.Join(root, "config", "crd", "bases"), Log: cpLog, Profiling: true})
 	if err != nil {
 		return b, err
 	}
@@ -170,12 +171,13 @@ func (b *bench) close() {
 // the phases measured before --drift-interval existed scan as they did; 0 passes neither (the
 // operator's defaults).
 func (b *bench) startOperator(ctx context.Context, syncPeriod time.Duration, label string) (*OperatorRun, error) {
-	ports, err := testenv.FreePorts(1)
+	ports, err := testenv.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	args := []string{"--metrics-bind-address=" + addr}
+	b.pprof = "http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/debug/pprof/"
+	args := []string{"--metrics-bind-address=" + addr, "--pprof-bind-address=127.0.0.1:" + strconv.Itoa(ports[1])}
 	if syncPeriod > 0 {
 		args = append(args, "--sync-period="+syncPeriod.String(), "--drift-interval="+syncPeriod.String())
 	}

@@ -189,6 +189,12 @@ func (b *bench) converge(ctx context.Context) error {
 	hydraBefore := b.proxy.Operator()
 	cpuBefore := takeCPU(b.op.Pid())
 	logf("converge: creating %d OAuth2Clients on %d workers", n, b.cfg.createWorkers)
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		b.profileAPIServer(ctx, apiServerProfileSeconds(n))
+	}()
+	defer func() { <-profiled }()
 	start := time.Now()
 	var createSeconds float64
 	createDone := make(chan error, 1)
@@ -212,10 +218,10 @@ func (b *bench) converge(ctx context.Context) error {
 		if !created {
 			select {
 			case err := <-createDone:
+				created = true // the workers are done either way: nothing more to wait for
 				if err != nil {
 					return false, fmt.Errorf("creating the OAuth2Clients: %w", err)
 				}
-				created = true
 				logf("converge: created %d OAuth2Clients in %.1fs", n, createSeconds)
 			default:
 				return false, nil
@@ -234,6 +240,7 @@ func (b *bench) converge(ctx context.Context) error {
 	p := b.tracker.progress()
 	hydra := b.proxy.Operator().Sub(hydraBefore)
 	cpu := takeCPU(b.op.Pid()).since(cpuBefore)
+	b.profileOperatorHeap(ctx, "operator-heap-converge.pprof")
 	apiAfter, err := b.apiRequests(ctx)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ type Results struct {
 	Delete                  PhaseResult        `json:"delete"`
 	Memory                  MemoryResult       `json:"memory"`
 	Isolation               *IsolationResult   `json:"server_isolation,omitempty"`
+	Profiles                Profiles           `json:"profiles"`
 	Targets                 []Target           `json:"targets"`
 	// Error is set when the run did not finish; the figures before it are still valid.
 	Error string `json:"error,omitempty"`
@@ -399,6 +401,15 @@ func (b *bench) markdown() string {
 			w("| memory | %s | VmHWM **%s**, VmRSS %s |", m.Phase, mib(m.VMHWMKB), mib(m.VMRSSKB))
 		}
 	}
+	if p := r.Profiles; p.APIServerCPU != "" {
+		w("| profiles | kube-apiserver CPU, first %.0f s of converge (`go tool pprof -top`) | `%s` |", p.APIServerSeconds, filepath.Base(p.APIServerCPU))
+	}
+	if p := r.Profiles; p.OperatorHeap != "" {
+		w("| profiles | operator heap when converge ended | `%s` |", filepath.Base(p.OperatorHeap))
+	}
+	for _, e := range r.Profiles.Errors {
+		w("| profiles | not taken | %s |", e)
+	}
 	w("")
 	w("| Target | Goal | Measured | Result |")
 	w("|---|---|---|---|")
@@ -408,12 +419,15 @@ func (b *bench) markdown() string {
 	return sb.String()
 }
 
-// displayArgs shows the operator's flags without the metrics port, which changes every run.
+// displayArgs shows the operator's flags without the metrics and pprof ports, which change
+// every run.
 func displayArgs(args []string) string {
 	out := make([]string, 0, len(args))
 	for _, a := range args {
-		if strings.HasPrefix(a, "--metrics-bind-address=127.0.0.1:") {
-			a = "--metrics-bind-address=127.0.0.1:<free port>"
+		for _, flag := range []string{"--metrics-bind-address", "--pprof-bind-address"} {
+			if strings.HasPrefix(a, flag+"=127.0.0.1:") {
+				a = flag + "=127.0.0.1:<free port>"
+			}
 		}
 		out = append(out, a)
 	}
