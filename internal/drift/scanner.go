@@ -177,8 +177,15 @@ func (s *Scanner) Scan(ctx context.Context) (checked, queued int, err error) {
 		}
 	}
 	verified := make(map[types.UID]int64, len(byID))
+	// What was known of the changing resources, copied now: the reconciler writes s.verified
+	// (MarkInSync) while the pages are read.
+	previous := make(map[types.UID]int64, len(changing))
 	s.mu.RLock()
-	previous := s.verified
+	for _, obj := range changing {
+		if gen, seen := s.verified[obj.UID]; seen {
+			previous[obj.UID] = gen
+		}
+	}
 	s.mu.RUnlock()
 	err = s.opts.Hydra.List(ctx, "", s.opts.PageSize, func(page []hydra.OAuth2Client) error {
 		for i := range page {

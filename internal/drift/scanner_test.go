@@ -2,6 +2,8 @@ package drift
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +204,38 @@ func TestScanKeepsSeenInSyncOfChangingResources(t *testing.T) {
 	if s.Verdict(kept) != Unknown {
 		t.Error("a changing resource is vouched for")
 	}
+}
+
+// TestScanWhileTheReconcilerMarksResources: the reconciler marks resources in sync while a
+// scan reads its pages; the scan must not read the map being written (under -race this
+// failed, and at N=10,000 the operator died of a concurrent map read and write).
+func TestScanWhileTheReconcilerMarksResources(t *testing.T) {
+	store := toolscache.NewStore(toolscache.MetaNamespaceKeyFunc)
+	h := &listOnly{}
+	var objs []*v1alpha1.OAuth2Client
+	for i := range 50 {
+		obj := settled(fmt.Sprintf("c%d", i), fmt.Sprintf("id-%d", i))
+		h.clients = append(h.clients, atHydra(t, obj))
+		obj.Generation = 2 // changing: the scan looks up what it knew of it
+		if err := store.Add(obj); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, obj)
+	}
+	s := New(Options{Store: store, Hydra: h, Queue: make(chan event.GenericEvent, 100), PageSize: 5})
+	for _, obj := range objs {
+		s.MarkInSync(obj)
+	}
+	var marking sync.WaitGroup
+	h.afterPage = func() {
+		marking.Go(func() {
+			for _, obj := range objs {
+				s.MarkInSync(obj)
+			}
+		})
+	}
+	if _, _, err := s.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	marking.Wait()
 }
