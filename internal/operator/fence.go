@@ -33,13 +33,21 @@ func (f *leaseFence) open() bool {
 }
 
 // observe wraps the leader election's transport: a successful write of the lease is a renewal
-// (or the acquisition), counted from when the request started.
+// (or the acquisition), counted from when the request started. A replica that held the lease
+// and lost it (lost) writes the lease no more: client-go releases the lease on its way out
+// after it re-reads it, so a leader resumed after a pause, whose renewal timed out before it saw
+// the standby's record, would otherwise overwrite the lease the standby now holds (seen in
+// TestLeaderPausedThenResumed: the old leader's release succeeded 300 ms after the takeover and
+// the new leader's next renewal got a conflict).
 func (f *leaseFence) observe(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		leaseWrite := (req.Method == http.MethodPut || req.Method == http.MethodPost) && strings.Contains(req.URL.Path, "/leases")
+		if leaseWrite && f.lost() {
+			return nil, errNotLeader
+		}
 		start := time.Now()
 		resp, err := rt.RoundTrip(req)
-		if err == nil && (req.Method == http.MethodPut || req.Method == http.MethodPost) &&
-			strings.Contains(req.URL.Path, "/leases") && resp.StatusCode/100 == 2 {
+		if err == nil && leaseWrite && resp.StatusCode/100 == 2 {
 			f.lastRenew.Store(&start)
 		}
 		return resp, err

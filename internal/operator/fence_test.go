@@ -86,8 +86,19 @@ func TestLeaseFence(t *testing.T) {
 	if err := h.Delete(context.Background(), id); !errors.Is(err, errNotLeader) {
 		t.Fatalf("Hydra delete with a stale renewal: %v, want errNotLeader", err)
 	}
+	// Nor does it write the lease: client-go's release on the way out would overwrite the record
+	// of the standby that took over.
+	release := httptest.NewRequestWithContext(context.Background(), http.MethodPut, server.URL+"/apis/coordination.k8s.io/v1/namespaces/ns/leases/l", nil)
+	release.RequestURI = ""
+	resp, err := election.RoundTrip(release)
+	if err == nil {
+		_ = resp.Body.Close()
+	}
+	if !errors.Is(err, errNotLeader) {
+		t.Fatalf("lease release with a stale renewal: %v, want errNotLeader", err)
+	}
 	if n := reached.Load(); n != 0 {
-		t.Fatalf("%d fenced Hydra writes reached the server", n)
+		t.Fatalf("%d fenced writes reached the server", n)
 	}
 }
 
