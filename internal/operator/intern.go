@@ -33,9 +33,9 @@ func internShared(obj metav1.Object) {
 		obj.SetAnnotations(internMap(a, false))
 	}
 	internSlice(obj.GetFinalizers())
-	for i := range obj.GetOwnerReferences() {
-		ref := &obj.GetOwnerReferences()[i]
-		ref.APIVersion, ref.Kind = intern(ref.APIVersion), intern(ref.Kind)
+	refs := obj.GetOwnerReferences() // a typed object's own slice: changed in place
+	for i := range refs {
+		refs[i].APIVersion, refs[i].Kind = intern(refs[i].APIVersion), intern(refs[i].Kind)
 	}
 	switch o := obj.(type) {
 	case *corev1.Secret:

@@ -34,20 +34,24 @@ func apiServerProfileSeconds(n int) int { return min(30, max(5, n/100)) }
 // profileAPIServer takes the API server's CPU profile for seconds and saves it in the log
 // folder; it runs beside converge and records an error instead of failing the run.
 func (b *bench) profileAPIServer(ctx context.Context, seconds int) {
-	cs, err := kubernetes.NewForConfig(b.cp.Config)
-	if err == nil {
-		var raw []byte
-		raw, err = cs.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", fmt.Sprint(seconds)).
-			Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
-		if err == nil {
-			path := filepath.Join(b.logDir, "kube-apiserver-converge.pprof")
-			if err = os.WriteFile(path, raw, 0o644); err == nil {
-				b.res.Profiles.APIServerCPU, b.res.Profiles.APIServerSeconds = path, float64(seconds)
-				return
-			}
+	path := filepath.Join(b.logDir, "kube-apiserver-converge.pprof")
+	err := func() error {
+		cs, err := kubernetes.NewForConfig(b.cp.Config)
+		if err != nil {
+			return err
 		}
+		raw, err := cs.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", fmt.Sprint(seconds)).
+			Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, raw, 0o644)
+	}()
+	if err != nil {
+		b.res.Profiles.Errors = append(b.res.Profiles.Errors, "kube-apiserver CPU: "+err.Error())
+		return
 	}
-	b.res.Profiles.Errors = append(b.res.Profiles.Errors, "kube-apiserver CPU: "+err.Error())
+	b.res.Profiles.APIServerCPU, b.res.Profiles.APIServerSeconds = path, float64(seconds)
 }
 
 // profileOperatorHeap saves the running operator's heap profile in the log folder as name.
