@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
@@ -21,6 +23,29 @@ import (
 
 // clientIDIndex is the cache index of OAuth2Clients by the client IDs they claim.
 const clientIDIndex = "oauth2.clientoperator.dev/claimed-client-id"
+
+// indexClaimsAcrossNamespaces registers clientIDIndex for the only lookup the claims check makes:
+// client.MatchingFields{clientIDIndex: id} across all namespaces. controller-runtime's IndexField
+// stores every value twice, under "<namespace>/<value>" and "__all_namespaces/<value>", and
+// client-go keeps a set per stored value; client IDs are unique, so at 10,000 clients the
+// per-namespace half was about 5 MB of the operator's heap for lookups nobody makes. The keys
+// follow controller-runtime's format for field indexes (FieldIndexName, KeyToNamespacedKey in
+// pkg/cache/internal); a lookup in one namespace finds nothing, and the claim tests that run
+// through the manager (TestSecurityAttacksByATenant's client-ID theft) fail if the format changes.
+func indexClaimsAcrossNamespaces(ctx context.Context, c cache.Cache) error {
+	informer, err := c.GetInformer(ctx, &v1alpha1.OAuth2Client{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return err
+	}
+	return informer.AddIndexers(toolscache.Indexers{"field:" + clientIDIndex: func(o any) ([]string, error) {
+		obj, _ := o.(client.Object)
+		ids := claimedIDs(obj)
+		for i, id := range ids {
+			ids[i] = "__all_namespaces/" + id
+		}
+		return ids, nil
+	}})
+}
 
 // claimedIDs are the client IDs a resource claims: the one its spec asks for and the one its
 // status says it registered.

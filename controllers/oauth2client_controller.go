@@ -145,7 +145,7 @@ func (r *OAuth2ClientReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if errs := hydra.ValidInstallation(r.Installation); len(errs) > 0 {
 		return fmt.Errorf("the reconciler needs an Installation name (--cluster-name): %q: %s", r.Installation, strings.Join(errs, "; "))
 	}
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.OAuth2Client{}, clientIDIndex, claimedIDs); err != nil {
+	if err := indexClaimsAcrossNamespaces(context.Background(), mgr.GetCache()); err != nil {
 		return fmt.Errorf("indexing OAuth2Clients by client ID: %w", err)
 	}
 	r.claimsIndexed = true
