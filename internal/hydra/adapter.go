@@ -14,8 +14,6 @@ import (
 
 	"github.com/go-logr/logr"
 	hydraclient "github.com/ory/hydra-client-go/v2"
-
-	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra/pagetoken"
 )
 
 const (
@@ -90,9 +88,10 @@ type adapter struct {
 	unobserved bool
 	// server is the metrics' server label.
 	server string
-	// http and base serve the calls the SDK has no method for (rotate.go).
-	http *http.Client
-	base string
+	// http and base serve the calls the adapter sends without the SDK (rotate.go, list.go).
+	http      *http.Client
+	base      string
+	userAgent string
 }
 
 var _ Client = (*adapter)(nil)
@@ -106,7 +105,7 @@ func New(opts Options) (Client, error) {
 	}
 	cfg := api.GetConfig()
 	return &adapter{api: api.OAuth2API, timeout: requestTimeout(opts), server: withDefault(opts.Server, "default"),
-		http: cfg.HTTPClient, base: cfg.Servers[0].URL}, nil
+		http: cfg.HTTPClient, base: cfg.Servers[0].URL, userAgent: cfg.UserAgent}, nil
 }
 
 // newAPIClient is the SDK's client of the admin API at opts.AdminURL, with opts' credentials,
@@ -363,26 +362,6 @@ func (a *adapter) List(ctx context.Context, ownerFilter string, pageSize int, fn
 		}
 		token = next
 	}
-}
-
-func (a *adapter) listPage(ctx context.Context, owner string, pageSize int, token string) ([]OAuth2Client, string, error) {
-	page, resp, err := call(ctx, a, "list", "", func(ctx context.Context) ([]OAuth2Client, *http.Response, error) {
-		req := a.api.ListOAuth2Clients(ctx)
-		if pageSize > 0 {
-			req = req.PageSize(int64(min(pageSize, maxPageSize)))
-		}
-		if token != "" {
-			req = req.PageToken(token)
-		}
-		if owner != "" {
-			req = req.Owner(owner)
-		}
-		return req.Execute()
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return page, pagetoken.Next(resp.Header.Values("Link")), nil
 }
 
 // statusLabel is the code label of the request metrics: the HTTP status, or "error" when no

@@ -628,20 +628,25 @@ func TestErrorAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakeServer(t, tt.answer, nil)
-			_, err := newClient(t, srv.URL).Create(context.Background(), &OAuth2Client{ClientId: ptr("x")})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if IsTransient(err) != tt.transient || IsRejected(err) != tt.rejected {
-				t.Errorf("%v: transient %v, rejected %v; want %v, %v", err, IsTransient(err), IsRejected(err), tt.transient, tt.rejected)
-			}
-			var apiErr *APIError
-			if errors.As(err, &apiErr) {
-				if apiErr.Code != tt.code || apiErr.Description != tt.description || apiErr.StatusCode != tt.answer.status || apiErr.Op != "create" {
-					t.Errorf("APIError = %#v", apiErr)
+			hc := newClient(t, srv.URL)
+			_, createErr := hc.Create(context.Background(), &OAuth2Client{ClientId: ptr("x")})
+			// List reads its pages without the SDK (list.go): the same answers must be typed alike.
+			listErr := hc.List(context.Background(), "", 10, func([]OAuth2Client) error { return nil })
+			for op, err := range map[string]error{"create": createErr, "list": listErr} {
+				if err == nil {
+					t.Fatalf("%s: no error", op)
 				}
-			} else if tt.answer.status >= 300 {
-				t.Errorf("%v is not an *APIError", err)
+				if IsTransient(err) != tt.transient || IsRejected(err) != tt.rejected {
+					t.Errorf("%s: %v: transient %v, rejected %v; want %v, %v", op, err, IsTransient(err), IsRejected(err), tt.transient, tt.rejected)
+				}
+				var apiErr *APIError
+				if errors.As(err, &apiErr) {
+					if apiErr.Code != tt.code || apiErr.Description != tt.description || apiErr.StatusCode != tt.answer.status || apiErr.Op != op {
+						t.Errorf("%s: APIError = %#v", op, apiErr)
+					}
+				} else if tt.answer.status >= 300 {
+					t.Errorf("%s: %v is not an *APIError", op, err)
+				}
 			}
 		})
 	}
@@ -691,6 +696,17 @@ func TestRequestHeaders(t *testing.T) {
 	}
 	if r.URL.EscapedPath() != "/admin/clients/a%20b" {
 		t.Errorf("path = %q", r.URL.EscapedPath())
+	}
+	// List reads its pages without the SDK (list.go), with the same headers.
+	if err := hc.List(context.Background(), "o w/n", 7, func([]OAuth2Client) error { return nil }); err == nil {
+		t.Fatal("a client is not a list page; want an error")
+	}
+	r = <-seen
+	if r.Header.Get("Authorization") != "Bearer gateway-token" || r.Header.Get("User-Agent") != "test-agent/1" || r.Header.Get("Accept") != "application/json" {
+		t.Errorf("list: Authorization %q, User-Agent %q, Accept %q", r.Header.Get("Authorization"), r.Header.Get("User-Agent"), r.Header.Get("Accept"))
+	}
+	if q := r.URL.Query(); r.URL.Path != "/admin/clients" || q.Get("owner") != "o w/n" || q.Get("page_size") != "7" || q.Has("page_token") {
+		t.Errorf("list: %s", r.URL)
 	}
 
 	if _, err := newClient(t, srv.URL).Get(context.Background(), "x"); err != nil {

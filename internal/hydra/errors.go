@@ -236,19 +236,27 @@ type oauth2Error struct {
 
 // errorBody extracts Hydra's error and error_description. The SDK decodes them into
 // ErrorOAuth2 when the answer is JSON; the raw body is the fallback for answers it could not
-// decode (a content type it does not know, such as one set by a gateway).
+// decode (a content type it does not know, such as one set by a gateway), and the only source
+// for the requests the adapter sends without the SDK (answerError).
 func errorBody(err error) (code, description string) {
+	var raw []byte
 	var sdkErr *hydraclient.GenericOpenAPIError
-	if !errors.As(err, &sdkErr) {
+	var answer *answerError
+	switch {
+	case errors.As(err, &answer):
+		raw = answer.body
+	case errors.As(err, &sdkErr):
+		if m, ok := sdkErr.Model().(hydraclient.ErrorOAuth2); ok {
+			code, description = m.GetError(), m.GetErrorDescription()
+		} else {
+			raw = sdkErr.Body()
+		}
+	default:
 		return "", ""
 	}
-	if m, ok := sdkErr.Model().(hydraclient.ErrorOAuth2); ok {
-		code, description = m.GetError(), m.GetErrorDescription()
-	} else {
-		var body oauth2Error
-		if json.Unmarshal(sdkErr.Body(), &body) == nil {
-			code, description = body.Error, body.ErrorDescription
-		}
+	var body oauth2Error
+	if raw != nil && json.Unmarshal(raw, &body) == nil {
+		code, description = body.Error, body.ErrorDescription
 	}
 	if description == "" {
 		description = code

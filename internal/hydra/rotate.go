@@ -55,6 +55,7 @@ func (a *adapter) secretsRotate(ctx context.Context, op, method, id string, body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", a.userAgent)
 	start := time.Now()
 	resp, err := a.http.Do(req)
 	if !a.unobserved {
