@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/clientcache"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
 
@@ -48,12 +49,14 @@ const overdueAfter = 10 * time.Minute
 // keep counters in step and the numbers can't drift from the resources.
 type conditionCollector struct {
 	reader client.Reader
+	store  clientcache.Store
 }
 
 // RegisterMetrics registers the gauge of OAuth2Clients by condition on controller-runtime's
-// registry, served at the manager's metrics endpoint.
-func RegisterMetrics(reader client.Reader) error {
-	return metrics.Registry.Register(&conditionCollector{reader: reader})
+// registry, served at the manager's metrics endpoint. The collector reads the cached objects
+// from store, the informer store behind reader, when there is one (clientcache says why).
+func RegisterMetrics(reader client.Reader, store clientcache.Store) error {
+	return metrics.Registry.Register(&conditionCollector{reader: reader, store: store})
 }
 
 func (c *conditionCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -63,23 +66,22 @@ func (c *conditionCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *conditionCollector) Collect(ch chan<- prometheus.Metric) {
-	list := &v1alpha1.OAuth2ClientList{}
-	// Read-only: no deep copy of every cached object on each scrape.
-	if err := c.reader.List(context.Background(), list, client.UnsafeDisableDeepCopy); err != nil {
+	clients, err := clientcache.List(context.Background(), c.reader, c.store)
+	if err != nil {
 		ch <- prometheus.NewInvalidMetric(clientsDesc, err)
 		return
 	}
 	type key struct{ server, condition, status, reason string }
 	counts := map[key]int{}
 	ages := rotationAges{now: time.Now()}
-	for i := range list.Items {
+	for _, obj := range clients {
 		server := DefaultServer
-		if k, ok := referencedServer(&list.Items[i]); ok {
+		if k, ok := referencedServer(obj); ok {
 			server = k.String()
 		}
-		ages.add(server, &list.Items[i])
+		ages.add(server, obj)
 		for _, t := range []string{v1alpha1.ConditionReady, v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled} {
-			if cond := meta.FindStatusCondition(list.Items[i].Status.Conditions, t); cond != nil {
+			if cond := meta.FindStatusCondition(obj.Status.Conditions, t); cond != nil {
 				counts[key{server, t, string(cond.Status), cond.Reason}]++
 			} else if t == v1alpha1.ConditionReady {
 				counts[key{server, t, "Unknown", ""}]++

@@ -29,7 +29,8 @@ var mayImport = map[string][]string{
 	"internal/hydra":           {"api/v1alpha1", "internal/hydra/pagetoken"},
 	"internal/hydra/pagetoken": {},
 	"internal/hydra/hydrafake": {"internal/hydra"},
-	"internal/drift":           {"api/v1alpha1", "internal/hydra"},
+	"internal/drift":           {"api/v1alpha1", "internal/clientcache", "internal/hydra"},
+	"internal/clientcache":     {"api/v1alpha1"},
 	"internal/validation":      {},
 	"internal/health":          {},
 	// The login and consent app of run-local and the e2e tier: local use only, no users.
@@ -37,9 +38,9 @@ var mayImport = map[string][]string{
 	// manager migrate: hydra-maester's OAuth2Clients into ours (files or a cluster listing).
 	"internal/migrate": {"api/v1alpha1"},
 	// The reconciler: the only place that decides what to do with an OAuth2Client.
-	"controllers": {"api/v1alpha1", "internal/drift", "internal/hydra", "internal/secrets"},
+	"controllers": {"api/v1alpha1", "internal/clientcache", "internal/drift", "internal/hydra", "internal/secrets"},
 	// The wiring: builds the manager, caches, controllers, scanner and metrics from options.
-	"internal/operator": {"api/v1alpha1", "controllers", "internal/drift", "internal/hydra", "internal/secrets"},
+	"internal/operator": {"api/v1alpha1", "controllers", "internal/clientcache", "internal/drift", "internal/hydra", "internal/secrets"},
 	// The binary: flags into internal/operator's options, and manager migrate's into internal/migrate.
 	"cmd": {"internal/operator", "internal/hydra", "internal/migrate"},
 	// The container image without Docker (make image): the library and its program.

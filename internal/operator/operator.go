@@ -17,7 +17,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/oauth2-client-operator/oauth2-client-operator/api/v1alpha1"
 	"github.com/oauth2-client-operator/oauth2-client-operator/controllers"
+	"github.com/oauth2-client-operator/oauth2-client-operator/internal/clientcache"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/drift"
 	"github.com/oauth2-client-operator/oauth2-client-operator/internal/hydra"
 )
@@ -217,7 +217,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 	driftQueue := make(chan event.GenericEvent, 1024)
-	store := oauth2ClientStore(ctx, mgr)
+	store := clientcache.StoreOf(ctx, mgr.GetCache())
 	newScanner := func(server string, c hydra.Client, selects func(*v1alpha1.OAuth2Client) bool) *drift.Scanner {
 		return drift.New(drift.Options{
 			Reader: mgr.GetClient(), Store: store, Hydra: c, Queue: driftQueue, Installation: clusterName,
@@ -267,7 +267,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	if err := setupServerHealth(mgr, o, serverKinds, directory); err != nil {
 		return nil, err
 	}
-	if err := controllers.RegisterMetrics(mgr.GetClient()); err != nil {
+	if err := controllers.RegisterMetrics(mgr.GetClient(), clientcache.StoreOf(context.Background(), mgr.GetCache())); err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -285,20 +285,6 @@ func (op *Operator) Start(ctx context.Context) error {
 		"watchNamespaces", strings.Join(op.opts.WatchNamespaces, ","), "watchLabelSelector", op.opts.WatchLabelSelector, "syncPeriod", op.opts.SyncPeriod.String(),
 		"driftInterval", op.opts.DriftScanInterval().String(), "hydraListPageSize", op.opts.HydraPageSize)
 	return op.mgr.Start(ctx)
-}
-
-// oauth2ClientStore is the informer store that holds the cached OAuth2Clients, for the drift
-// scan to read without copying them; nil (the scan then lists) where the cache has no single
-// store, as with several watched namespaces.
-func oauth2ClientStore(ctx context.Context, mgr ctrl.Manager) interface{ List() []any } {
-	informer, err := mgr.GetCache().GetInformer(ctx, &v1alpha1.OAuth2Client{})
-	if err != nil {
-		return nil
-	}
-	if shared, ok := informer.(toolscache.SharedIndexInformer); ok {
-		return shared.GetStore()
-	}
-	return nil
 }
 
 // newHydraClient is the client of Hydra's admin API. It reads the token and CA files now, so
