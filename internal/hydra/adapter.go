@@ -346,7 +346,7 @@ func (a *adapter) Delete(ctx context.Context, id string) error {
 func (a *adapter) List(ctx context.Context, ownerFilter string, pageSize int, fn func(page []OAuth2Client) error) error {
 	token := ""
 	for {
-		page, next, err := a.listPage(ctx, ownerFilter, pageSize, token)
+		page, next, err := a.listPageWithRetries(ctx, ownerFilter, pageSize, token)
 		if err != nil {
 			return err
 		}
@@ -361,6 +361,33 @@ func (a *adapter) List(ctx context.Context, ownerFilter string, pageSize int, fn
 			return nil
 		}
 		token = next
+	}
+}
+
+// pageAttempts is how often List reads a page that fails with a transient error before it
+// gives up, and pageRetryWait the wait before the first retry (doubled each time). Hydra's
+// SQL databases refuse a read that overlaps a write with "400 Unable to serialize access due
+// to a concurrent update", which is over in milliseconds; without a retry one such answer
+// ended the whole drift scan, and the next interval read every page again.
+const (
+	pageAttempts  = 3
+	pageRetryWait = 100 * time.Millisecond
+)
+
+// listPageWithRetries is listPage, read again after a transient failure (pageAttempts).
+func (a *adapter) listPageWithRetries(ctx context.Context, owner string, pageSize int, token string) ([]OAuth2Client, string, error) {
+	wait := pageRetryWait
+	for attempt := 1; ; attempt++ {
+		page, next, err := a.listPage(ctx, owner, pageSize, token)
+		if err == nil || attempt == pageAttempts || !IsTransient(err) {
+			return page, next, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", err
+		case <-time.After(wait):
+		}
+		wait *= 2
 	}
 }
 

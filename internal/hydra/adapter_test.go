@@ -778,3 +778,49 @@ func TestListStopsOnRepeatedToken(t *testing.T) {
 		t.Errorf("%d requests, want 2 (the first page, then the page the token names)", n)
 	}
 }
+
+// TestListRetriesATransientPage: a page that fails with a transient error is read again (the
+// rest of the list is not restarted); other failures, and a page that keeps failing, end List.
+func TestListRetriesATransientPage(t *testing.T) {
+	const serialize = `{"error":"invalid_request","error_description":"Unable to serialize access due to a concurrent update in another session"}`
+	tests := []struct {
+		name         string
+		secondPage   []fakeAnswer // the answers to the second page's requests, in turn
+		wantClients  int
+		wantRequests int32
+		wantErr      bool
+	}{
+		{"one concurrent update, then the page", []fakeAnswer{{400, "application/json", serialize}}, 2, 3, false},
+		{"a validation error is not retried", []fakeAnswer{{400, "application/json", `{"error":"invalid_request","error_description":"bad page_size"}`}}, 1, 2, true},
+		{"down for good: three attempts", []fakeAnswer{{503, "", ""}, {503, "", ""}, {503, "", ""}}, 1, 4, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests, secondPageRequests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				switch r.URL.Query().Get("page_token") {
+				case "":
+					w.Header().Set("Link", `</admin/clients?page_size=1&page_token=2>; rel="next"`)
+					_, _ = io.WriteString(w, `[{"client_id":"a"}]`)
+				case "2":
+					if n := int(secondPageRequests.Add(1)); n <= len(tt.secondPage) {
+						w.WriteHeader(tt.secondPage[n-1].status)
+						_, _ = io.WriteString(w, tt.secondPage[n-1].body)
+						return
+					}
+					_, _ = io.WriteString(w, `[{"client_id":"b"}]`)
+				default:
+					_, _ = io.WriteString(w, `[]`)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			var clients int
+			err := newClient(t, srv.URL).List(context.Background(), "", 1, func(page []OAuth2Client) error { clients += len(page); return nil })
+			if (err != nil) != tt.wantErr || clients != tt.wantClients || requests.Load() != tt.wantRequests {
+				t.Errorf("err %v, %d clients, %d requests; want error %v, %d clients, %d requests", err, clients, requests.Load(), tt.wantErr, tt.wantClients, tt.wantRequests)
+			}
+		})
+	}
+}
