@@ -35,7 +35,7 @@ func (a *adapter) listPage(ctx context.Context, owner string, pageSize int, toke
 	if owner != "" {
 		query.Set("owner", owner)
 	}
-	page, resp, err := call(ctx, a, "list", "", func(ctx context.Context) ([]OAuth2Client, *http.Response, error) {
+	page, resp, err := call(ctx, a, "list", "", func(ctx context.Context) ([]OAuth2Client, *http.Response, error) { //nolint:bodyclose // the closure closes it; call reads only the status
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/admin/clients?"+query.Encode(), nil)
 		if err != nil {
 			return nil, nil, err
