@@ -698,8 +698,13 @@ func TestRequestHeaders(t *testing.T) {
 		t.Errorf("path = %q", r.URL.EscapedPath())
 	}
 	// List reads its pages without the SDK (list.go), with the same headers.
-	if err := hc.List(context.Background(), "o w/n", 7, func([]OAuth2Client) error { return nil }); err == nil {
-		t.Fatal("a client is not a list page; want an error")
+	listSrv := fakeServer(t, fakeAnswer{200, "application/json", `[]`}, seen)
+	lc, err := New(Options{AdminURL: listSrv.URL + "/", BearerToken: "gateway-token", UserAgent: "test-agent/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.List(context.Background(), "o w/n", 7, func([]OAuth2Client) error { return nil }); err != nil {
+		t.Fatal(err)
 	}
 	r = <-seen
 	if r.Header.Get("Authorization") != "Bearer gateway-token" || r.Header.Get("User-Agent") != "test-agent/1" || r.Header.Get("Accept") != "application/json" {
