@@ -28,7 +28,7 @@ const clientIDIndex = "oauth2.clientoperator.dev/claimed-client-id"
 // client.MatchingFields{clientIDIndex: id} across all namespaces. controller-runtime's IndexField
 // stores every value twice, under "<namespace>/<value>" and "__all_namespaces/<value>", and
 // client-go keeps a set per stored value; client IDs are unique, so at 10,000 clients the
-// per-namespace half was about 5 MB of the operator's heap for lookups nobody makes. The keys
+// per-namespace half was about 4 MB of the operator's heap for lookups nobody makes. The keys
 // follow controller-runtime's format for field indexes (FieldIndexName, KeyToNamespacedKey in
 // pkg/cache/internal); a lookup in one namespace finds nothing, and the claim tests that run
 // through the manager (TestSecurityAttacksByATenant's client-ID theft) fail if the format changes.
