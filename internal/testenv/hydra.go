@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -32,9 +33,17 @@ type HydraOptions struct {
 	// PublicPort and AdminPort are the loopback ports to listen on; zero means a free port.
 	// `make run-local` asks for fixed ones so the issuer URL stays the same across restarts.
 	PublicPort, AdminPort int
+	// DatabaseDir, when set, holds Hydra's database in a SQLite file in this folder instead of
+	// in memory. Hydra's in-memory database lives only while one of its connections is open,
+	// and database/sql closes the connection of a transaction whose request was cancelled:
+	// when every open connection served a request of an operator that was then SIGKILLed, the
+	// database vanished and Hydra answered "Unable to locate the table" from then on (seen in
+	// the fault tier's TestOperatorSIGKILL). Start empties the file, as it does the memory.
+	DatabaseDir string
 }
 
-// Hydra is a running Hydra process with an in-memory database, listening on loopback only.
+// Hydra is a running Hydra process with a database of its own (in memory unless
+// HydraOptions.DatabaseDir), listening on loopback only.
 type Hydra struct {
 	opts       HydraOptions
 	adminPort  int
@@ -88,10 +97,14 @@ func (h *Hydra) Start(ctx context.Context) error {
 	if h.cmd != nil {
 		return errors.New("hydra is already running")
 	}
+	dsn, err := h.emptyDatabase(ctx)
+	if err != nil {
+		return err
+	}
 	// Not bound to ctx: the process must outlive the start-up context; Stop ends it.
 	cmd := exec.Command(h.opts.Bin, "serve", "all", "--dev", "--sqa-opt-out")
 	cmd.Env = append(os.Environ(),
-		"DSN=memory",
+		"DSN="+dsn,
 		"SECRETS_SYSTEM=this-is-only-a-test-secret-0123456789",
 		"URLS_SELF_ISSUER="+h.PublicURL(),
 		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT="+strconv.Itoa(h.publicPort),
@@ -124,6 +137,32 @@ func (h *Hydra) Start(ctx context.Context) error {
 	return h.waitReady(ctx, done)
 }
 
+// emptyDatabase is the DSN of an empty database for the next start: Hydra's in-memory one, or
+// a new SQLite file in DatabaseDir with Hydra's tables (Hydra migrates only an in-memory
+// database by itself). The file trades durability for speed (no fsync): it must outlive
+// Hydra's connections, not the machine.
+func (h *Hydra) emptyDatabase(ctx context.Context) (string, error) {
+	if h.opts.DatabaseDir == "" {
+		return "memory", nil
+	}
+	if err := os.MkdirAll(h.opts.DatabaseDir, 0o755); err != nil {
+		return "", err
+	}
+	file := filepath.Join(h.opts.DatabaseDir, "hydra.sqlite")
+	for _, f := range []string{file, file + "-wal", file + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+	}
+	dsn := "sqlite://" + file + "?_fk=true&_journal_mode=WAL&_synchronous=OFF&_busy_timeout=10000"
+	migrate := exec.CommandContext(ctx, h.opts.Bin, "migrate", "sql", "--read-from-env", "--yes")
+	migrate.Env = append(os.Environ(), "DSN="+dsn, "LOG_LEVEL=warn")
+	if out, err := migrate.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("creating hydra's tables in %s: %w: %s", file, err, out)
+	}
+	return dsn, nil
+}
+
 func (h *Hydra) waitReady(ctx context.Context, done <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -146,7 +185,8 @@ func (h *Hydra) waitReady(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// Stop kills the process and waits for it to exit. The in-memory database is lost.
+// Stop kills the process and waits for it to exit. The database is lost (a file in DatabaseDir
+// is emptied by the next Start).
 func (h *Hydra) Stop() {
 	h.mu.Lock()
 	defer h.mu.Unlock()

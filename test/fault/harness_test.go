@@ -90,7 +90,8 @@ func setup(t *testing.T, name string, timeout time.Duration) *env {
 	if err := e.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
 		t.Fatal(err)
 	}
-	if e.hydra, err = testenv.StartHydra(ctx, testenv.HydraOptions{Bin: hydraBinary, FastHashing: true, Log: e.logFile("hydra")}); err != nil {
+	if e.hydra, err = testenv.StartHydra(ctx, testenv.HydraOptions{Bin: hydraBinary, FastHashing: true, Log: e.logFile("hydra"),
+		DatabaseDir: filepath.Join(dir, "hydra")}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.hydra.Stop)
