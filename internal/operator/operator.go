@@ -267,7 +267,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Operator, error) {
 	if err := setupServerHealth(mgr, o, serverKinds, directory); err != nil {
 		return nil, err
 	}
-	if err := controllers.RegisterMetrics(mgr.GetClient(), clientcache.StoreOf(context.Background(), mgr.GetCache())); err != nil {
+	if err := controllers.RegisterMetrics(mgr.GetClient(), store); err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -185,8 +185,8 @@ func (h *Hydra) waitReady(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// Stop kills the process and waits for it to exit. The database is lost (a file in DatabaseDir
-// is emptied by the next Start).
+// Stop kills the process and waits for it to exit. An in-memory database is lost with it; a
+// file in DatabaseDir is emptied by the next Start.
 func (h *Hydra) Stop() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
